@@ -1,0 +1,507 @@
+//! `otpauth://` key URIs in Google Authenticator's Key Uri Format: parse and build.
+//!
+//! `otpauth://TYPE/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30`
+
+use crate::params::{Algorithm, Digits, ParamError, Period, parse_decimal};
+use crate::secret::{Secret, SecretError};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::{self, Write as _};
+
+/// What kind of OTP a key URI describes, with the parameter that only that kind has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtpKind {
+    /// Time-based (RFC 6238), with its time step.
+    Totp {
+        /// The time step.
+        period: Period,
+    },
+    /// Counter-based (RFC 4226), with the initial counter.
+    Hotp {
+        /// The counter the authenticator starts from.
+        counter: u64,
+    },
+}
+
+impl OtpKind {
+    /// `"totp"` or `"hotp"`, as in the URI.
+    pub const fn name(self) -> &'static str {
+        match self {
+            OtpKind::Totp { .. } => "totp",
+            OtpKind::Hotp { .. } => "hotp",
+        }
+    }
+}
+
+/// A parsed or built key URI. Every value in it is valid: building one and formatting it
+/// with `Display` always yields a URI that parses back to the same value.
+///
+/// Neither issuer nor account may contain a colon (the format forbids it); both keep their
+/// letter case. Unknown parameters (such as `image`) are kept in order.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyUri {
+    kind: OtpKind,
+    secret: Secret,
+    issuer: Option<String>,
+    account: String,
+    algorithm: Algorithm,
+    digits: Digits,
+    params: Vec<(String, String)>,
+}
+
+const KNOWN: [&str; 6] = [
+    "secret",
+    "issuer",
+    "algorithm",
+    "digits",
+    "period",
+    "counter",
+];
+
+impl KeyUri {
+    /// A key URI for `secret` and `account` with default algorithm (SHA1) and digits (6).
+    pub fn new(kind: OtpKind, secret: Secret, account: &str) -> Result<KeyUri, UriError> {
+        check_name(account, UriError::InvalidAccount)?;
+        Ok(KeyUri {
+            kind,
+            secret,
+            issuer: None,
+            account: String::from(account),
+            algorithm: Algorithm::default(),
+            digits: Digits::default(),
+            params: Vec::new(),
+        })
+    }
+
+    /// A TOTP key URI with the default 30-second period.
+    pub fn totp(secret: Secret, account: &str) -> Result<KeyUri, UriError> {
+        Self::new(
+            OtpKind::Totp {
+                period: Period::default(),
+            },
+            secret,
+            account,
+        )
+    }
+
+    /// Sets the issuer (the service name the authenticator shows); it is written both as the
+    /// label prefix and as the `issuer` parameter.
+    pub fn with_issuer(mut self, issuer: &str) -> Result<KeyUri, UriError> {
+        check_name(issuer, UriError::InvalidIssuer)?;
+        self.issuer = Some(String::from(issuer));
+        Ok(self)
+    }
+
+    /// Sets the hash algorithm.
+    pub fn with_algorithm(mut self, algorithm: Algorithm) -> KeyUri {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Sets the code length.
+    pub fn with_digits(mut self, digits: Digits) -> KeyUri {
+        self.digits = digits;
+        self
+    }
+
+    /// Adds a parameter this crate does not interpret (for example `image`); the names of
+    /// the standard parameters are refused.
+    pub fn with_param(mut self, name: &str, value: &str) -> Result<KeyUri, UriError> {
+        if name.is_empty() || KNOWN.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            return Err(UriError::InvalidUri("parameter name is empty or reserved"));
+        }
+        if self.params.iter().any(|(k, _)| k == name) {
+            return Err(UriError::InvalidUri("duplicate parameter"));
+        }
+        self.params.push((String::from(name), String::from(value)));
+        Ok(self)
+    }
+
+    /// TOTP or HOTP, with the period or counter.
+    pub fn kind(&self) -> OtpKind {
+        self.kind
+    }
+
+    /// The shared secret.
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// The issuer, if any.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// The account name.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The hash algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The code length.
+    pub fn digits(&self) -> Digits {
+        self.digits
+    }
+
+    /// The TOTP time step, if this is a TOTP URI.
+    pub fn period(&self) -> Option<Period> {
+        match self.kind {
+            OtpKind::Totp { period } => Some(period),
+            OtpKind::Hotp { .. } => None,
+        }
+    }
+
+    /// The HOTP counter, if this is an HOTP URI.
+    pub fn counter(&self) -> Option<u64> {
+        match self.kind {
+            OtpKind::Hotp { counter } => Some(counter),
+            OtpKind::Totp { .. } => None,
+        }
+    }
+
+    /// Parameters this crate does not interpret, decoded, in their original order.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// Parses a key URI, strictly: the scheme and type, a label with an account name, a
+    /// base32 `secret`, and valid `algorithm`, `digits`, `period` and `counter` values are
+    /// required as the format says; an `issuer` parameter must agree with the label prefix;
+    /// a parameter may appear once.
+    pub fn parse(uri: &str) -> Result<KeyUri, UriError> {
+        let rest = strip_prefix_ignore_case(uri, "otpauth://")
+            .ok_or(UriError::InvalidUri("not an otpauth:// URI"))?;
+        if rest.contains('#') {
+            return Err(UriError::InvalidUri("a key URI has no fragment ('#')"));
+        }
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (kind_name, label) = path
+            .split_once('/')
+            .ok_or(UriError::InvalidUri("missing label"))?;
+        let is_totp = if kind_name.eq_ignore_ascii_case("totp") {
+            true
+        } else if kind_name.eq_ignore_ascii_case("hotp") {
+            false
+        } else {
+            return Err(UriError::UnsupportedType);
+        };
+
+        let label = percent_decode(label, false)?;
+        let (label_issuer, account) = match label.split_once(':') {
+            Some((issuer, account)) => (Some(issuer), account.trim_start_matches(' ')),
+            None => (None, label.as_str()),
+        };
+        if account.is_empty() {
+            return Err(UriError::InvalidAccount);
+        }
+
+        let mut secret = None;
+        let mut issuer = None;
+        let mut algorithm = None;
+        let mut digits = None;
+        let mut period = None;
+        let mut counter = None;
+        let mut params: Vec<(String, String)> = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (raw_name, raw_value) = pair
+                .split_once('=')
+                .ok_or(UriError::InvalidUri("parameter without '='"))?;
+            let name = percent_decode(raw_name, true)?;
+            let value = percent_decode(raw_value, true)?;
+            let slot = match name.as_str() {
+                "secret" => &mut secret,
+                "issuer" => &mut issuer,
+                "algorithm" => &mut algorithm,
+                "digits" => &mut digits,
+                "period" if is_totp => &mut period,
+                "counter" if !is_totp => &mut counter,
+                _ => {
+                    if params.iter().any(|(k, _)| *k == name) {
+                        return Err(UriError::InvalidUri("duplicate parameter"));
+                    }
+                    params.push((name, value));
+                    continue;
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(UriError::InvalidUri("duplicate parameter"));
+            }
+        }
+
+        let secret = match secret {
+            Some(s) if !s.trim_matches(' ').is_empty() => {
+                Secret::from_base32(&zeroize::Zeroizing::new(s))?
+            }
+            _ => return Err(UriError::MissingSecret),
+        };
+        let issuer = match (label_issuer, issuer.filter(|i| !i.is_empty())) {
+            (Some(l), Some(p)) if l != p => return Err(UriError::IssuerMismatch),
+            (_, Some(p)) => Some(p),
+            (Some(l), None) if !l.is_empty() => Some(String::from(l)),
+            _ => None,
+        };
+        if let Some(i) = &issuer {
+            check_name(i, UriError::InvalidIssuer)?;
+        }
+        let algorithm = match algorithm {
+            Some(a) => a.parse::<Algorithm>()?,
+            None => Algorithm::default(),
+        };
+        let digits = match digits {
+            Some(d) => parse_decimal(&d)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or(ParamError::InvalidDigits)
+                .and_then(Digits::new)?,
+            None => Digits::default(),
+        };
+        let kind = if is_totp {
+            let period = match period {
+                Some(p) => parse_decimal(&p)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or(ParamError::InvalidPeriod)
+                    .and_then(Period::new)?,
+                None => Period::default(),
+            };
+            OtpKind::Totp { period }
+        } else {
+            let counter = counter.ok_or(UriError::MissingCounter)?;
+            OtpKind::Hotp {
+                counter: parse_decimal(&counter).ok_or(UriError::InvalidCounter)?,
+            }
+        };
+        Ok(KeyUri {
+            kind,
+            secret,
+            issuer,
+            account: String::from(account),
+            algorithm,
+            digits,
+            params,
+        })
+    }
+}
+
+impl core::str::FromStr for KeyUri {
+    type Err = UriError;
+    fn from_str(s: &str) -> Result<KeyUri, UriError> {
+        KeyUri::parse(s)
+    }
+}
+
+/// Writes the URI as authenticator apps expect it: issuer in label and parameter, secret
+/// upper-case without padding, spaces as `%20`. The output contains the secret.
+impl fmt::Display for KeyUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "otpauth://{}/", self.kind.name())?;
+        if let Some(issuer) = &self.issuer {
+            percent_encode(f, issuer, true)?;
+            f.write_char(':')?;
+        }
+        percent_encode(f, &self.account, true)?;
+        f.write_str("?secret=")?;
+        f.write_str(&self.secret.to_base32())?;
+        if let Some(issuer) = &self.issuer {
+            f.write_str("&issuer=")?;
+            percent_encode(f, issuer, false)?;
+        }
+        write!(f, "&algorithm={}&digits={}", self.algorithm, self.digits)?;
+        match self.kind {
+            OtpKind::Totp { period } => write!(f, "&period={period}")?,
+            OtpKind::Hotp { counter } => write!(f, "&counter={counter}")?,
+        }
+        for (name, value) in &self.params {
+            f.write_char('&')?;
+            percent_encode(f, name, false)?;
+            f.write_char('=')?;
+            percent_encode(f, value, false)?;
+        }
+        Ok(())
+    }
+}
+
+/// The secret is never shown.
+impl fmt::Debug for KeyUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyUri")
+            .field("kind", &self.kind)
+            .field("secret", &self.secret)
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+fn check_name(name: &str, err: UriError) -> Result<(), UriError> {
+    if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+        Err(err)
+    } else {
+        Ok(())
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as a space in query components) into UTF-8 text.
+fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hi = bytes.get(i + 1).copied().and_then(hex);
+                let lo = bytes.get(i + 2).copied().and_then(hex);
+                match (hi, lo) {
+                    (Some(h), Some(l)) => out.push(h << 4 | l),
+                    _ => return Err(UriError::InvalidUri("bad percent-encoding")),
+                }
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| UriError::InvalidUri("percent-encoding is not UTF-8"))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (and `@` in a label).
+fn percent_encode(f: &mut fmt::Formatter<'_>, s: &str, label: bool) -> fmt::Result {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (label && b == b'@')
+        {
+            f.write_char(b as char)?;
+        } else {
+            f.write_char('%')?;
+            f.write_char(HEX[usize::from(b >> 4)] as char)?;
+            f.write_char(HEX[usize::from(b & 15)] as char)?;
+        }
+    }
+    Ok(())
+}
+
+/// A key URI that cannot be parsed or built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UriError {
+    /// Not a well-formed `otpauth://` URI; the text says what is wrong.
+    InvalidUri(&'static str),
+    /// The type is neither `totp` nor `hotp`.
+    UnsupportedType,
+    /// A TOTP was asked of an HOTP URI or the other way round.
+    WrongType,
+    /// The label has no account name, or the account name is empty or has a colon or control character.
+    InvalidAccount,
+    /// The issuer is empty or has a colon or control character.
+    InvalidIssuer,
+    /// There is no `secret` parameter.
+    MissingSecret,
+    /// The `secret` parameter is not usable base32.
+    Secret(SecretError),
+    /// An `algorithm`, `digits` or `period` parameter is not allowed.
+    Param(ParamError),
+    /// An HOTP URI has no `counter` parameter.
+    MissingCounter,
+    /// The `counter` parameter is not a whole number from 0 to 2^64-1.
+    InvalidCounter,
+    /// The `issuer` parameter differs from the issuer in the label.
+    IssuerMismatch,
+}
+
+impl UriError {
+    /// The stable machine-readable code of this error, shared by every binding.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            UriError::InvalidUri(_) => "invalid_uri",
+            UriError::UnsupportedType | UriError::WrongType => "unsupported_type",
+            UriError::InvalidAccount => "invalid_account",
+            UriError::InvalidIssuer => "invalid_issuer",
+            UriError::MissingSecret => "missing_secret",
+            UriError::Secret(e) => e.code(),
+            UriError::Param(e) => e.code(),
+            UriError::MissingCounter => "missing_counter",
+            UriError::InvalidCounter => "invalid_counter",
+            UriError::IssuerMismatch => "issuer_mismatch",
+        }
+    }
+}
+
+impl From<SecretError> for UriError {
+    fn from(e: SecretError) -> Self {
+        UriError::Secret(e)
+    }
+}
+
+impl From<ParamError> for UriError {
+    fn from(e: ParamError) -> Self {
+        UriError::Param(e)
+    }
+}
+
+impl fmt::Display for UriError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UriError::InvalidUri(why) => write!(f, "invalid key URI: {why}"),
+            UriError::UnsupportedType => f.write_str(
+                "unsupported OTP type: a key URI is otpauth://totp/… or otpauth://hotp/…",
+            ),
+            UriError::WrongType => {
+                f.write_str("wrong OTP type: this is not a key URI of that kind")
+            }
+            UriError::InvalidAccount => f.write_str(
+                "invalid account name: it must be non-empty, without ':' or control characters",
+            ),
+            UriError::InvalidIssuer => f.write_str(
+                "invalid issuer: it must be non-empty, without ':' or control characters",
+            ),
+            UriError::MissingSecret => f.write_str("the key URI has no secret parameter"),
+            UriError::Secret(e) => fmt::Display::fmt(e, f),
+            UriError::Param(e) => fmt::Display::fmt(e, f),
+            UriError::MissingCounter => f.write_str("an hotp key URI needs a counter parameter"),
+            UriError::InvalidCounter => {
+                f.write_str("invalid counter: use a whole number from 0 to 18446744073709551615")
+            }
+            UriError::IssuerMismatch => {
+                f.write_str("the issuer parameter differs from the issuer in the label")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for UriError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UriError::Secret(e) => Some(e),
+            UriError::Param(e) => Some(e),
+            _ => None,
+        }
+    }
+}
