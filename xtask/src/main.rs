@@ -1,0 +1,41 @@
+//! Project automation: `cargo xtask <task>`. See `cargo xtask help`.
+
+mod demo;
+mod test;
+mod util;
+
+use anyhow::{Result, bail};
+
+const HELP: &str = "\
+cargo xtask <task>
+
+  demo    run the demo (terminal pairing demo; finishes by itself when not on a TTY)
+  test    run every test: format, lints, unit/integration/property tests, oathtool
+          cross-check, bare-metal build, feature powerset
+  bench   run the criterion benchmarks of the core crate
+  fuzz    run each cargo-fuzz target for a bounded time (needs nightly; installed if missing)
+";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    match task {
+        "demo" => demo::run(rest),
+        "test" => test::run(rest),
+        "bench" => test::bench(rest),
+        "fuzz" => test::fuzz(rest),
+        "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => bail!("unknown task {other:?}\n\n{HELP}"),
+    }
+}

@@ -1,0 +1,111 @@
+//! `cargo xtask test`, `bench` and `fuzz`.
+
+use crate::util::{cargo, ensure_apt, ensure_cargo_install, ensure_target, run, step};
+use anyhow::Result;
+use std::process::Command;
+
+/// Every check, in the order that fails fastest.
+pub fn run_all() -> Result<()> {
+    step("format");
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    step("clippy (all targets, all features, warnings are errors)");
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    step("tools for the cross-checks (oathtool)");
+    ensure_apt(&[("oathtool", "oathtool")])?;
+
+    step("tests (unit, integration, property, oathtool cross-check, CLI)");
+    run(cargo().args(["test", "--workspace", "--all-features"]))?;
+
+    step("core without std on a bare-metal target");
+    ensure_target("thumbv7em-none-eabihf")?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "twostep",
+        "--no-default-features",
+        "--target",
+        "thumbv7em-none-eabihf",
+    ]))?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "twostep",
+        "--no-default-features",
+        "--features",
+        "qr,migration,serde",
+        "--target",
+        "thumbv7em-none-eabihf",
+    ]))?;
+
+    step("every feature combination of core builds (cargo hack)");
+    ensure_cargo_install("cargo-hack", "cargo-hack", None)?;
+    run(cargo().args([
+        "hack",
+        "check",
+        "-p",
+        "twostep",
+        "--feature-powerset",
+        "--no-dev-deps",
+    ]))?;
+    Ok(())
+}
+
+pub fn run(_args: &[String]) -> Result<()> {
+    run_all()?;
+    println!("\nall checks passed");
+    Ok(())
+}
+
+pub fn bench(args: &[String]) -> Result<()> {
+    step("criterion benchmarks of core (twostep vs. the RustCrypto floor, totp-rs, qrcode)");
+    run(cargo()
+        .args([
+            "bench",
+            "-p",
+            "twostep",
+            "--all-features",
+            "--bench",
+            "core",
+            "--",
+        ])
+        .args(args))
+}
+
+pub fn fuzz(args: &[String]) -> Result<()> {
+    let seconds = args.first().map(String::as_str).unwrap_or("60");
+    ensure_cargo_install("cargo-fuzz", "cargo-fuzz", None)?;
+    let toolchains = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()?;
+    if !String::from_utf8_lossy(&toolchains.stdout).contains("nightly") {
+        run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+        ]))?;
+    }
+    for target in ["base32", "uri", "migration"] {
+        step(&format!("fuzz {target} for {seconds} s"));
+        run(cargo().current_dir(crate::util::root().join("core")).args([
+            "+nightly",
+            "fuzz",
+            "run",
+            target,
+            "--",
+            &format!("-max_total_time={seconds}"),
+        ]))?;
+    }
+    Ok(())
+}
