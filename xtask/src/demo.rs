@@ -1,10 +1,10 @@
 //! `cargo xtask demo`.
 
-use crate::util::{cargo, run};
+use crate::util::{cargo, exec};
 use anyhow::Result;
 
 pub fn run(_args: &[String]) -> Result<()> {
-    run(cargo().args([
+    exec(cargo().args([
         "run",
         "--quiet",
         "-p",

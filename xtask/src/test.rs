@@ -1,16 +1,16 @@
 //! `cargo xtask test`, `bench` and `fuzz`.
 
-use crate::util::{cargo, ensure_apt, ensure_cargo_install, ensure_target, run, step};
+use crate::util::{cargo, ensure_apt, ensure_cargo_install, ensure_target, exec, step};
 use anyhow::Result;
 use std::process::Command;
 
 /// Every check, in the order that fails fastest.
 pub fn run_all() -> Result<()> {
     step("format");
-    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    exec(cargo().args(["fmt", "--all", "--", "--check"]))?;
 
     step("clippy (all targets, all features, warnings are errors)");
-    run(cargo().args([
+    exec(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -24,11 +24,11 @@ pub fn run_all() -> Result<()> {
     ensure_apt(&[("oathtool", "oathtool")])?;
 
     step("tests (unit, integration, property, oathtool cross-check, CLI)");
-    run(cargo().args(["test", "--workspace", "--all-features"]))?;
+    exec(cargo().args(["test", "--workspace", "--all-features"]))?;
 
     step("core without std on a bare-metal target");
     ensure_target("thumbv7em-none-eabihf")?;
-    run(cargo().args([
+    exec(cargo().args([
         "build",
         "-p",
         "twostep",
@@ -36,7 +36,7 @@ pub fn run_all() -> Result<()> {
         "--target",
         "thumbv7em-none-eabihf",
     ]))?;
-    run(cargo().args([
+    exec(cargo().args([
         "build",
         "-p",
         "twostep",
@@ -49,7 +49,7 @@ pub fn run_all() -> Result<()> {
 
     step("every feature combination of core builds (cargo hack)");
     ensure_cargo_install("cargo-hack", "cargo-hack", None)?;
-    run(cargo().args([
+    exec(cargo().args([
         "hack",
         "check",
         "-p",
@@ -68,17 +68,19 @@ pub fn run(_args: &[String]) -> Result<()> {
 
 pub fn bench(args: &[String]) -> Result<()> {
     step("criterion benchmarks of core (twostep vs. the RustCrypto floor, totp-rs, qrcode)");
-    run(cargo()
-        .args([
-            "bench",
-            "-p",
-            "twostep",
-            "--all-features",
-            "--bench",
-            "core",
-            "--",
-        ])
-        .args(args))
+    exec(
+        cargo()
+            .args([
+                "bench",
+                "-p",
+                "twostep",
+                "--all-features",
+                "--bench",
+                "core",
+                "--",
+            ])
+            .args(args),
+    )
 }
 
 pub fn fuzz(args: &[String]) -> Result<()> {
@@ -88,7 +90,7 @@ pub fn fuzz(args: &[String]) -> Result<()> {
         .args(["toolchain", "list"])
         .output()?;
     if !String::from_utf8_lossy(&toolchains.stdout).contains("nightly") {
-        run(Command::new("rustup").args([
+        exec(Command::new("rustup").args([
             "toolchain",
             "install",
             "nightly",
@@ -98,7 +100,7 @@ pub fn fuzz(args: &[String]) -> Result<()> {
     }
     for target in ["base32", "uri", "migration"] {
         step(&format!("fuzz {target} for {seconds} s"));
-        run(cargo().current_dir(crate::util::root().join("core")).args([
+        exec(cargo().current_dir(crate::util::root().join("core")).args([
             "+nightly",
             "fuzz",
             "run",

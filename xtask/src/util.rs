@@ -19,7 +19,7 @@ pub fn step(what: &str) {
 }
 
 /// Runs a command in the workspace root and fails if it fails.
-pub fn run(cmd: &mut Command) -> Result<()> {
+pub fn exec(cmd: &mut Command) -> Result<()> {
     cmd.current_dir_if_unset();
     let shown = format!("{cmd:?}");
     let status = cmd
@@ -60,13 +60,15 @@ pub fn ensure_apt(wanted: &[(&str, &str)]) -> Result<()> {
     static UPDATE: Once = Once::new();
     let mut update = Ok(());
     UPDATE.call_once(|| {
-        update = run(Command::new("apt-get").args(["update", "-qq"]));
+        update = exec(Command::new("apt-get").args(["update", "-qq"]));
     });
     update?;
-    run(Command::new("apt-get")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-qq", "--no-install-recommends"])
-        .args(&missing))
+    exec(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing),
+    )
 }
 
 /// Adds a rustup target if it is not installed.
@@ -79,7 +81,7 @@ pub fn ensure_target(target: &str) -> Result<()> {
         .lines()
         .any(|l| l.trim() == target)
     {
-        run(Command::new("rustup").args(["target", "add", target]))?;
+        exec(Command::new("rustup").args(["target", "add", target]))?;
     }
     Ok(())
 }
@@ -94,7 +96,7 @@ pub fn ensure_cargo_install(program: &str, krate: &str, version: Option<&str>) -
     if let Some(v) = version {
         c.args(["--version", v]);
     }
-    run(&mut c)
+    exec(&mut c)
 }
 
 trait CurrentDir {
