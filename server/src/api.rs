@@ -1,0 +1,183 @@
+//! The HTTP wire types of `/v1` (request and response bodies, [`Device`], the error body).
+//!
+//! This module builds with serde alone (`default-features = false`), so clients such as the
+//! mobile SDK can share these exact types without pulling in the server runtime. Every
+//! request type rejects unknown fields.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "runtime")]
+use utoipa::ToSchema;
+
+/// Body of every non-2xx response: `{"error": {"code", "message"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// A stable machine code and a human-readable message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// Stable snake_case code (`bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `expired`, `invalid_code`, `locked`, `payload_too_large`, ...).
+    pub code: String,
+    /// What went wrong, for a person; never contains a secret or a code.
+    pub message: String,
+}
+
+/// Whether a device is waiting for its first code or usable for verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceStatus {
+    /// Created, not yet confirmed with a code; expires after the pairing lifetime.
+    Pending,
+    /// Confirmed; its codes are accepted by verify.
+    Active,
+}
+
+/// A TOTP authenticator of a user. Never carries the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// Device id (UUID).
+    pub id: String,
+    /// Label given at pairing.
+    pub name: String,
+    /// Pending or active.
+    pub status: DeviceStatus,
+    /// `SHA1`, `SHA256` or `SHA512`.
+    pub algorithm: String,
+    /// Code length.
+    pub digits: u32,
+    /// Time step in seconds.
+    pub period: u32,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// When the device was confirmed (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<String>,
+    /// When a code of this device was last accepted (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+/// `POST /v1/users/{user_id}/devices`: begin pairing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeviceRequest {
+    /// Label for the device (1–64 printable characters).
+    pub name: String,
+    /// Issuer shown by the authenticator; defaults to the server's configured issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Account shown by the authenticator; defaults to the user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// `SHA1` (default), `SHA256` or `SHA512`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// Code length (default 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<u32>,
+    /// Time step in seconds (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<u32>,
+}
+
+/// 201 answer to [`CreateDeviceRequest`]. The only place the secret ever leaves the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeviceResponse {
+    /// The new, pending device.
+    pub device: Device,
+    /// `otpauth://totp/...` key URI for authenticator apps.
+    pub otpauth_uri: String,
+    /// The secret in base32.
+    pub secret: String,
+    /// The key URI as an SVG QR code (with `?qr=svg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_svg: Option<String>,
+}
+
+/// A TOTP code: `POST .../confirm` and `POST /v1/users/{user_id}/verify`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The digits the user typed.
+    pub code: String,
+}
+
+impl core::fmt::Debug for CodeRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CodeRequest")
+            .field("code", &"<redacted>")
+            .finish()
+    }
+}
+
+/// 200 answer to confirm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmDeviceResponse {
+    /// The now active device.
+    pub device: Device,
+    /// Backup codes, issued with the user's first active device and shown only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_codes: Option<Vec<String>>,
+}
+
+/// `GET /v1/users/{user_id}/devices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceList {
+    /// Active devices and pending devices that have not expired, oldest first.
+    pub devices: Vec<Device>,
+}
+
+/// 200 answer to verify.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VerifyResponse {
+    /// Always true (a wrong code is a 422).
+    pub valid: bool,
+    /// The device whose code matched.
+    pub device_id: String,
+}
+
+/// `GET /v1/users/{user_id}/mfa`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MfaStatus {
+    /// True when the user has at least one active device.
+    pub enabled: bool,
+    /// Number of active devices.
+    pub active_devices: u64,
+    /// Unused backup codes.
+    pub backup_codes_remaining: u64,
+    /// Set while the user is locked out (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<String>,
+}
+
+/// `GET /healthz` and `GET /readyz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}

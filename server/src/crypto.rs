@@ -1,0 +1,283 @@
+//! Encryption at rest: XChaCha20-Poly1305 under a key ring.
+//!
+//! The active key encrypts; every listed key decrypts; the key id is stored beside each
+//! ciphertext. The associated data binds a ciphertext to its user and device, so a
+//! ciphertext copied into another row fails to decrypt.
+
+use anyhow::{Context, Result, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use zeroize::Zeroizing;
+
+/// Length of a key in bytes.
+pub const KEY_LEN: usize = 32;
+/// Length of a nonce in bytes.
+pub const NONCE_LEN: usize = 24;
+
+/// An encrypted device secret as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// Id of the key that sealed it.
+    pub key_id: String,
+    /// Random nonce.
+    pub nonce: Vec<u8>,
+    /// Ciphertext with its tag.
+    pub ciphertext: Vec<u8>,
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealed")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a ciphertext could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenError {
+    /// The key id is not in the ring.
+    UnknownKey(String),
+    /// Wrong key, tampered data, or a ciphertext that belongs to another row.
+    Corrupt,
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::UnknownKey(id) => write!(f, "encryption key {id:?} is not in the key ring"),
+            OpenError::Corrupt => f.write_str("ciphertext failed authentication"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+struct RingKey {
+    id: String,
+    key: Zeroizing<[u8; KEY_LEN]>,
+}
+
+/// The configured keys. Keys are zeroized when the ring is dropped.
+pub struct KeyRing {
+    keys: Vec<RingKey>,
+    active: usize,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("active", &self.active_id())
+            .field("ids", &self.keys.iter().map(|k| &k.id).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+impl KeyRing {
+    /// Builds a ring from `id:base64` entries; `active` defaults to the only key.
+    pub fn from_entries(entries: &[String], active: Option<&str>) -> Result<KeyRing> {
+        if entries.is_empty() {
+            bail!(
+                "no encryption key configured: set encryption_keys (TWOSTEP_ENCRYPTION_KEYS) \
+                 to the output of `twostep-server gen-key`, or run with --dev"
+            );
+        }
+        let mut keys = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let (id, b64) = entry
+                .split_once(':')
+                .context("an encryption key must be written id:base64")?;
+            if !valid_id(id) {
+                bail!("encryption key id {id:?} must be 1-64 of [A-Za-z0-9._-]");
+            }
+            if keys.iter().any(|k: &RingKey| k.id == id) {
+                bail!("encryption key id {id:?} is listed twice");
+            }
+            let bytes = Zeroizing::new(
+                B64.decode(b64.trim())
+                    .ok()
+                    .with_context(|| format!("encryption key {id:?} is not valid base64"))?,
+            );
+            let mut key = Zeroizing::new([0u8; KEY_LEN]);
+            if bytes.len() != KEY_LEN {
+                bail!("encryption key {id:?} must be {KEY_LEN} bytes");
+            }
+            key.copy_from_slice(&bytes);
+            keys.push(RingKey {
+                id: id.to_string(),
+                key,
+            });
+        }
+        let active = match active {
+            Some(a) => keys
+                .iter()
+                .position(|k| k.id == a)
+                .with_context(|| format!("active_key {a:?} is not among encryption_keys"))?,
+            None if keys.len() == 1 => 0,
+            None => bail!("several encryption keys are configured: set active_key"),
+        };
+        Ok(KeyRing { keys, active })
+    }
+
+    /// A new random key entry `id:base64`, for `gen-key`.
+    pub fn generate_entry() -> Result<Zeroizing<String>> {
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        fill_random(&mut key[..])?;
+        let mut id = [0u8; 4];
+        fill_random(&mut id)?;
+        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Zeroizing::new(format!("k{id}:{}", B64.encode(&key[..]))))
+    }
+
+    /// Id of the key that encrypts.
+    pub fn active_id(&self) -> &str {
+        &self.keys[self.active].id
+    }
+
+    /// Encrypts a device secret for `(user_id, device_id)` under the active key.
+    pub fn seal(&self, user_id: &str, device_id: &str, plaintext: &[u8]) -> Result<Sealed> {
+        let key = &self.keys[self.active];
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce)?;
+        let aad = aad(user_id, device_id);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&key.key[..]));
+        let ciphertext = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+        Ok(Sealed {
+            key_id: key.id.clone(),
+            nonce: nonce.to_vec(),
+            ciphertext,
+        })
+    }
+
+    /// Decrypts a sealed secret that must belong to `(user_id, device_id)`.
+    pub fn open(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        sealed: &Sealed,
+    ) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == sealed.key_id)
+            .ok_or_else(|| OpenError::UnknownKey(sealed.key_id.clone()))?;
+        if sealed.nonce.len() != NONCE_LEN {
+            return Err(OpenError::Corrupt);
+        }
+        let aad = aad(user_id, device_id);
+        let cipher = XChaCha20Poly1305::new(Key::from_slice(&key.key[..]));
+        cipher
+            .decrypt(
+                XNonce::from_slice(&sealed.nonce),
+                Payload {
+                    msg: &sealed.ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| OpenError::Corrupt)
+    }
+}
+
+/// Associated data: a domain label, then the user id and device id, each length-prefixed
+/// so no two (user, device) pairs share an encoding.
+fn aad(user_id: &str, device_id: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + user_id.len() + device_id.len());
+    out.extend_from_slice(b"twostep/device-secret/v1");
+    for part in [user_id, device_id] {
+        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        out.extend_from_slice(part.as_bytes());
+    }
+    out
+}
+
+/// Fills `buf` from the operating system's random source.
+pub fn fill_random(buf: &mut [u8]) -> Result<()> {
+    getrandom::fill(buf).map_err(|e| anyhow::anyhow!("operating system random source failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(entries: &[&str], active: Option<&str>) -> KeyRing {
+        let entries: Vec<String> = entries.iter().map(|s| s.to_string()).collect();
+        KeyRing::from_entries(&entries, active).expect("ring")
+    }
+
+    #[test]
+    fn seal_open_round_trip_and_binding() {
+        let a = KeyRing::generate_entry().expect("key");
+        let r = ring(&[a.as_str()], None);
+        let s = r
+            .seal("alice", "dev-1", b"0123456789abcdefghij")
+            .expect("seal");
+        assert_eq!(
+            &r.open("alice", "dev-1", &s).expect("open")[..],
+            b"0123456789abcdefghij"
+        );
+        assert_eq!(r.open("alice", "dev-2", &s), Err(OpenError::Corrupt));
+        assert_eq!(r.open("bob", "dev-1", &s), Err(OpenError::Corrupt));
+        // Length prefixes: moving a character between the two ids changes the AAD.
+        let t = r.seal("ab", "c", b"x").expect("seal");
+        assert_eq!(r.open("a", "bc", &t), Err(OpenError::Corrupt));
+        let mut tampered = s.clone();
+        tampered.ciphertext[0] ^= 1;
+        assert_eq!(r.open("alice", "dev-1", &tampered), Err(OpenError::Corrupt));
+    }
+
+    #[test]
+    fn old_keys_decrypt_active_key_encrypts() {
+        let a = KeyRing::generate_entry().expect("key");
+        let b = KeyRing::generate_entry().expect("key");
+        let old = ring(&[a.as_str()], None);
+        let s = old.seal("u", "d", b"secret").expect("seal");
+        let b_id = b.split(':').next().expect("id").to_string();
+        let both = ring(&[a.as_str(), b.as_str()], Some(&b_id));
+        assert_eq!(&both.open("u", "d", &s).expect("open")[..], b"secret");
+        assert_eq!(both.seal("u", "d", b"x").expect("seal").key_id, b_id);
+        let only_b = ring(&[b.as_str()], None);
+        assert!(matches!(
+            only_b.open("u", "d", &s),
+            Err(OpenError::UnknownKey(_))
+        ));
+    }
+
+    #[test]
+    fn bad_rings_are_refused() {
+        let a = KeyRing::generate_entry().expect("key");
+        let b = KeyRing::generate_entry().expect("key");
+        for (entries, active) in [
+            (vec![], None),
+            (vec!["nocolon".to_string()], None),
+            (vec!["k:!!!".to_string()], None),
+            (vec!["k:AAAA".to_string()], None),
+            (vec![a.to_string(), b.to_string()], None),
+            (vec![a.to_string()], Some("missing")),
+            (vec![a.to_string(), a.to_string()], None),
+        ] {
+            assert!(
+                KeyRing::from_entries(&entries, active).is_err(),
+                "{entries:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! What the API does, independent of HTTP: pairing, confirmation, verification, lockout.
+//!
+//! Every protocol rule (secret generation, key URIs, code computation and the window) is
+//! core's (`twostep`); this module only stores, decrypts and decides.
+
+use crate::AppState;
+use crate::api::{self, CreateDeviceRequest, DeviceStatus};
+use crate::error::ApiError;
+use crate::store::{DeviceRow, LockPolicy, UserState};
+use anyhow::Context;
+use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
+
+/// Most devices (active, or pending and unexpired) one user may have.
+pub const MAX_DEVICES_PER_USER: usize = 20;
+/// Pending devices are purged this long after their pairing expired (until then a confirm
+/// answers 410 rather than 404).
+const PURGE_AFTER_SECS: i64 = 24 * 3600;
+
+/// A host user id: 1–128 characters, none of them a control character.
+pub fn valid_user_id(id: &str) -> bool {
+    let n = id.chars().count();
+    (1..=128).contains(&n) && !id.chars().any(char::is_control)
+}
+
+/// 400 unless `id` is a valid user id.
+pub fn check_user_id(id: &str) -> Result<(), ApiError> {
+    if valid_user_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "user_id must be 1 to 128 printable characters".into(),
+        ))
+    }
+}
+
+/// A device id from a path: anything but a UUID cannot name a device (404).
+pub fn parse_device_id(id: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::NotFound("device"))
+}
+
+/// 400 unless `code` is 6 to 10 ASCII digits. The match itself is core's business.
+fn check_code_format(code: &str) -> Result<(), ApiError> {
+    if (6..=10).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest("code must be 6 to 10 digits".into()))
+    }
+}
+
+fn check_label(what: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if n == 0 || n > max || value.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(format!(
+            "{what} must be 1 to {max} printable characters"
+        )));
+    }
+    Ok(())
+}
+
+/// RFC 3339 in UTC.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl AppState {
+    fn now(&self) -> i64 {
+        to_i64(self.clock.now())
+    }
+
+    fn lock_policy(&self) -> LockPolicy {
+        LockPolicy {
+            max_failures: i64::from(self.config.lockout_max_failures),
+            base_secs: to_i64(self.config.lockout_base_secs),
+            max_secs: to_i64(self.config.lockout_max_secs),
+        }
+    }
+}
+
+/// The API view of a stored device.
+pub fn device_view(row: &DeviceRow) -> api::Device {
+    api::Device {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        status: if row.status == "active" {
+            DeviceStatus::Active
+        } else {
+            DeviceStatus::Pending
+        },
+        algorithm: row.algorithm.clone(),
+        digits: u32::try_from(row.digits).unwrap_or(0),
+        period: u32::try_from(row.period).unwrap_or(0),
+        created_at: rfc3339(row.created_at),
+        confirmed_at: row.confirmed_at.map(rfc3339),
+        last_used_at: row.last_used_at.map(rfc3339),
+    }
+}
+
+/// A device's TOTP generator, from its decrypted secret.
+fn totp_of(state: &AppState, row: &DeviceRow) -> Result<Totp, ApiError> {
+    let plain = state
+        .keys
+        .open(&row.user_id, &row.id, &row.sealed())
+        .with_context(|| format!("cannot decrypt the secret of device {}", row.id))?;
+    let secret = Secret::from_bytes(&plain).context("stored secret has an invalid length")?;
+    let algorithm: Algorithm = row.algorithm.parse().context("stored algorithm")?;
+    let digits = Digits::new(u32::try_from(row.digits).unwrap_or(0)).context("stored digits")?;
+    let period = Period::new(u32::try_from(row.period).unwrap_or(0)).context("stored period")?;
+    Ok(Totp::new(&secret, algorithm, digits, period))
+}
+
+/// 429 if the user is locked at `now`.
+fn check_lock(user: &UserState, now: i64) -> Result<(), ApiError> {
+    if user.locked_until > now {
+        let retry_after = u64::try_from(user.locked_until - now).unwrap_or(1);
+        return Err(ApiError::Locked { retry_after });
+    }
+    Ok(())
+}
+
+async fn fail(state: &AppState, user_id: &str, now: i64) -> ApiError {
+    match state
+        .store
+        .record_failure(user_id, now, state.lock_policy())
+        .await
+    {
+        Ok(after) => {
+            if after.locked_until > now && after.failures == 0 {
+                tracing::warn!(
+                    lock_secs = after.last_lock_secs,
+                    "user locked after failures"
+                );
+                state.metrics.lock();
+            }
+            ApiError::InvalidCode
+        }
+        Err(e) => ApiError::Internal(e),
+    }
+}
+
+async fn succeed(state: &AppState, user_id: &str, user: &UserState) -> Result<(), ApiError> {
+    if user.failures != 0 || user.last_lock_secs != 0 {
+        state.store.reset_failures(user_id).await?;
+    }
+    Ok(())
+}
+
+/// Begins pairing: a new pending device with a fresh secret.
+pub async fn create_device(
+    state: &AppState,
+    user_id: &str,
+    req: CreateDeviceRequest,
+) -> Result<(api::Device, KeyUri), ApiError> {
+    check_label("name", &req.name, 64)?;
+    if let Some(issuer) = &req.issuer {
+        check_label("issuer", issuer, 64)?;
+    }
+    if let Some(account) = &req.account {
+        check_label("account", account, 128)?;
+    }
+    let bad = |field: &str, code: &str| ApiError::BadRequest(format!("{field}: {code}"));
+    let algorithm = match &req.algorithm {
+        Some(a) => a
+            .parse::<Algorithm>()
+            .map_err(|e| bad("algorithm", e.code()))?,
+        None => Algorithm::default(),
+    };
+    let digits = match req.digits {
+        Some(d) if d == 6 || d == 8 => Digits::new(d).map_err(|e| bad("digits", e.code()))?,
+        Some(_) => return Err(ApiError::BadRequest("digits must be 6 or 8".into())),
+        None => Digits::default(),
+    };
+    let period = match req.period {
+        Some(p) if (15..=300).contains(&p) => {
+            Period::new(p).map_err(|e| bad("period", e.code()))?
+        }
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "period must be 15 to 300 seconds".into(),
+            ));
+        }
+        None => Period::default(),
+    };
+    let issuer = req.issuer.as_deref().unwrap_or(&state.config.issuer);
+    let account = req.account.as_deref().unwrap_or(user_id);
+    let uri = KeyUri::new(OtpKind::Totp { period }, Secret::generate(), account)
+        .and_then(|u| u.with_issuer(issuer))
+        .map_err(|e| bad("issuer/account", e.code()))?
+        .with_algorithm(algorithm)
+        .with_digits(digits);
+
+    let now = state.now();
+    if state.store.list_devices(user_id, now).await?.len() >= MAX_DEVICES_PER_USER {
+        return Err(ApiError::Conflict("this user has too many devices"));
+    }
+    state.store.purge_pending(now - PURGE_AFTER_SECS).await?;
+
+    let id = uuid::Uuid::new_v4().hyphenated().to_string();
+    let sealed = state.keys.seal(user_id, &id, uri.secret().as_bytes())?;
+    let row = DeviceRow {
+        id,
+        user_id: user_id.to_string(),
+        name: req.name,
+        status: "pending".into(),
+        algorithm: algorithm.name().into(),
+        digits: i64::from(digits.get()),
+        period: i64::from(period.get()),
+        key_id: sealed.key_id,
+        nonce: sealed.nonce,
+        ciphertext: sealed.ciphertext,
+        last_step: -1,
+        created_at: now,
+        pairing_expires_at: now.saturating_add(to_i64(state.config.pairing_lifetime_secs)),
+        confirmed_at: None,
+        last_used_at: None,
+    };
+    state.store.insert_device(&row).await?;
+    tracing::info!(device_id = %row.id, "device created");
+    Ok((device_view(&row), uri))
+}
+
+/// Confirms a pending device with its first code.
+pub async fn confirm_device(
+    state: &AppState,
+    user_id: &str,
+    device_id: &str,
+    code: &str,
+) -> Result<api::Device, ApiError> {
+    check_code_format(code)?;
+    let device_id = parse_device_id(device_id)?;
+    let now = state.now();
+    let row = state
+        .store
+        .device(user_id, &device_id)
+        .await?
+        .ok_or(ApiError::NotFound("device"))?;
+    check_pending(&row, now)?;
+    let user = state.store.user_state(user_id).await?;
+    check_lock(&user, now)?;
+
+    let totp = totp_of(state, &row)?;
+    let Some(step) = totp.verify(code, now as u64, state.config.verify_window) else {
+        return Err(fail(state, user_id, now).await);
+    };
+    let step = to_i64(step);
+    if !state
+        .store
+        .activate_device(user_id, &device_id, step, now)
+        .await?
+    {
+        // Another request confirmed or removed it meanwhile, or the pairing just ended.
+        let row = state
+            .store
+            .device(user_id, &device_id)
+            .await?
+            .ok_or(ApiError::NotFound("device"))?;
+        check_pending(&row, now)?;
+        return Err(fail(state, user_id, now).await);
+    }
+    succeed(state, user_id, &user).await?;
+    tracing::info!(device_id = %device_id, "device confirmed");
+    let row = state
+        .store
+        .device(user_id, &device_id)
+        .await?
+        .ok_or(ApiError::NotFound("device"))?;
+    Ok(device_view(&row))
+}
+
+fn check_pending(row: &DeviceRow, now: i64) -> Result<(), ApiError> {
+    if row.status == "active" {
+        return Err(ApiError::Conflict("device is already active"));
+    }
+    if row.pairing_expires_at <= now {
+        return Err(ApiError::Expired(
+            "pairing has expired; create the device again",
+        ));
+    }
+    Ok(())
+}
+
+/// Verifies a code against the user's active devices; each code is accepted once per device.
+pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<String, ApiError> {
+    check_code_format(code)?;
+    let now = state.now();
+    let user = state.store.user_state(user_id).await?;
+    check_lock(&user, now)?;
+    let devices = state.store.active_devices(user_id).await?;
+    if devices.is_empty() {
+        return Err(ApiError::Conflict("MFA is not enabled for this user"));
+    }
+    for row in &devices {
+        let totp = totp_of(state, row)?;
+        if let Some(step) = totp.verify(code, now as u64, state.config.verify_window)
+            && state.store.advance_step(&row.id, to_i64(step), now).await?
+        {
+            succeed(state, user_id, &user).await?;
+            return Ok(row.id.clone());
+        }
+    }
+    Err(fail(state, user_id, now).await)
+}
+
+/// MFA status of a user.
+pub async fn status(state: &AppState, user_id: &str) -> Result<api::MfaStatus, ApiError> {
+    let now = state.now();
+    let active = state.store.count_active(user_id).await?;
+    let user = state.store.user_state(user_id).await?;
+    Ok(api::MfaStatus {
+        enabled: active > 0,
+        active_devices: u64::try_from(active).unwrap_or(0),
+        backup_codes_remaining: 0,
+        locked_until: (user.locked_until > now).then(|| rfc3339(user.locked_until)),
+    })
+}
+
+/// Removes a device (pending or active).
+pub async fn delete_device(
+    state: &AppState,
+    user_id: &str,
+    device_id: &str,
+) -> Result<(), ApiError> {
+    let device_id = parse_device_id(device_id)?;
+    if state.store.delete_device(user_id, &device_id).await? {
+        tracing::info!(device_id = %device_id, "device removed");
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("device"))
+    }
+}
+
+/// Lists the user's devices.
+pub async fn list_devices(state: &AppState, user_id: &str) -> Result<Vec<api::Device>, ApiError> {
+    let rows = state.store.list_devices(user_id, state.now()).await?;
+    Ok(rows.iter().map(device_view).collect())
+}

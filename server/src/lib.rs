@@ -1,0 +1,40 @@
+//! twostep-server: pairing and authoritative TOTP verification over HTTP.
+//!
+//! The library exposes the router ([`app`]), its state ([`AppState`]), the [`store::Store`]
+//! over SQLite or PostgreSQL, the encryption key ring ([`crypto::KeyRing`]) and the
+//! configuration ([`config::Config`]). The HTTP contract is in `API.md`; its wire types are
+//! in [`api`], the only module built without the default `runtime` feature (serde alone),
+//! so clients can share them.
+#![forbid(unsafe_code)]
+
+pub mod api;
+
+#[cfg(feature = "runtime")]
+mod app;
+#[cfg(feature = "runtime")]
+pub mod auth;
+#[cfg(feature = "runtime")]
+pub mod cli;
+#[cfg(feature = "runtime")]
+pub mod clock;
+#[cfg(feature = "runtime")]
+pub mod config;
+#[cfg(feature = "runtime")]
+pub mod crypto;
+#[cfg(feature = "runtime")]
+pub mod domain;
+#[cfg(feature = "runtime")]
+pub mod error;
+#[cfg(feature = "runtime")]
+pub mod extract;
+#[cfg(feature = "runtime")]
+pub mod metrics;
+#[cfg(feature = "runtime")]
+pub mod openapi;
+#[cfg(feature = "runtime")]
+pub mod routes;
+#[cfg(feature = "runtime")]
+pub mod store;
+
+#[cfg(feature = "runtime")]
+pub use app::{AppState, app};

@@ -1,0 +1,48 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use crate::api;
+use crate::routes::{devices, mfa, ops, verify};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "twostep-server", description = "Pairing and authoritative TOTP verification"),
+    paths(
+        devices::create, devices::list, devices::confirm, devices::remove,
+        verify::verify, mfa::status,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+    ),
+    components(schemas(
+        api::ErrorBody, api::ErrorDetail, api::Device, api::DeviceStatus,
+        api::CreateDeviceRequest, api::CreateDeviceResponse, api::CodeRequest,
+        api::ConfirmDeviceResponse, api::DeviceList, api::VerifyResponse, api::MfaStatus,
+        api::Health,
+    )),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "a service key, or a user JWT (HS256/EdDSA/RS256) whose sub is the user id",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document served at `/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,362 @@
+//! Storage: one [`Store`] over SQLite or PostgreSQL.
+//!
+//! Both backends run the same SQL text (`$n` placeholders work on both); each method is
+//! expanded once per backend by [`on_pool!`]. Every invariant that must hold across
+//! replicas is a single conditional write here: a code step is accepted only by
+//! `UPDATE ... WHERE last_step < $step`, and lockout counters are updated in place.
+
+use crate::crypto::Sealed;
+use anyhow::{Context, Result};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The database: SQLite (one process) or PostgreSQL (any number of replicas).
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// An SQLite file in WAL mode.
+    Sqlite(SqlitePool),
+    /// A PostgreSQL database.
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled per backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A device row as stored.
+#[derive(Clone, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub status: String,
+    pub algorithm: String,
+    pub digits: i64,
+    pub period: i64,
+    pub key_id: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub last_step: i64,
+    pub created_at: i64,
+    pub pairing_expires_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+impl std::fmt::Debug for DeviceRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceRow")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceRow {
+    /// The stored ciphertext of the secret.
+    pub fn sealed(&self) -> Sealed {
+        Sealed {
+            key_id: self.key_id.clone(),
+            nonce: self.nonce.clone(),
+            ciphertext: self.ciphertext.clone(),
+        }
+    }
+}
+
+/// Lockout state of a user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserState {
+    pub failures: i64,
+    pub last_lock_secs: i64,
+    pub locked_until: i64,
+}
+
+/// How failures turn into locks.
+#[derive(Clone, Copy, Debug)]
+pub struct LockPolicy {
+    /// Consecutive failures that lock.
+    pub max_failures: i64,
+    /// First lock, in seconds.
+    pub base_secs: i64,
+    /// Longest lock, in seconds.
+    pub max_secs: i64,
+}
+
+const DEVICE_COLUMNS: &str = "id, user_id, name, status, algorithm, digits, period, key_id, \
+     nonce, ciphertext, last_step, created_at, pairing_expires_at, confirmed_at, last_used_at";
+
+impl Store {
+    /// Connects to `url`: `sqlite://path` (file created if missing, WAL) or `postgres://...`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("cannot connect to PostgreSQL")?;
+            Ok(Store::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .context("invalid SQLite database_url")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .context("cannot open the SQLite database")?;
+            Ok(Store::Sqlite(pool))
+        } else {
+            anyhow::bail!("database_url must start with sqlite: or postgres://")
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies pending migrations (PostgreSQL serialises concurrent replicas with a lock).
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .context("database migration failed")
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// Stores a new device.
+    pub async fn insert_device(&self, d: &DeviceRow) -> Result<()> {
+        let sql = "INSERT INTO devices (id, user_id, name, status, algorithm, digits, period, \
+                   key_id, nonce, ciphertext, last_step, created_at, pairing_expires_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        on_pool!(self, pool => sqlx::query(sql)
+            .bind(&d.id)
+            .bind(&d.user_id)
+            .bind(&d.name)
+            .bind(&d.status)
+            .bind(&d.algorithm)
+            .bind(d.digits)
+            .bind(d.period)
+            .bind(&d.key_id)
+            .bind(&d.nonce)
+            .bind(&d.ciphertext)
+            .bind(d.last_step)
+            .bind(d.created_at)
+            .bind(d.pairing_expires_at)
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// One device of a user.
+    pub async fn device(&self, user_id: &str, device_id: &str) -> Result<Option<DeviceRow>> {
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 AND id = $2");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, DeviceRow>(&sql)
+            .bind(user_id)
+            .bind(device_id)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    /// Active devices and pending devices not yet expired at `now`, oldest first.
+    pub async fn list_devices(&self, user_id: &str, now: i64) -> Result<Vec<DeviceRow>> {
+        let sql = format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 \
+             AND (status = 'active' OR pairing_expires_at > $2) ORDER BY created_at, id"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, DeviceRow>(&sql)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// The user's active devices.
+    pub async fn active_devices(&self, user_id: &str) -> Result<Vec<DeviceRow>> {
+        let sql = format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 AND status = 'active' \
+             ORDER BY created_at, id"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, DeviceRow>(&sql)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// Number of active devices of the user.
+    pub async fn count_active(&self, user_id: &str) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status = 'active'";
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+            .bind(user_id)
+            .fetch_one(pool)
+            .await)?)
+    }
+
+    /// Activates a pending, unexpired device and records `step` as used. False when another
+    /// request changed the device first or the pairing expired.
+    pub async fn activate_device(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        step: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let sql = "UPDATE devices SET status = 'active', confirmed_at = $1, last_used_at = $1, \
+                   last_step = $2 WHERE user_id = $3 AND id = $4 AND status = 'pending' \
+                   AND pairing_expires_at > $1 AND last_step < $2";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(now)
+            .bind(step)
+            .bind(user_id)
+            .bind(device_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1))?)
+    }
+
+    /// Accepts `step` on an active device: true only for the one request that advances
+    /// `last_step` to it.
+    pub async fn advance_step(&self, device_id: &str, step: i64, now: i64) -> Result<bool> {
+        let sql = "UPDATE devices SET last_step = $1, last_used_at = $2 \
+                   WHERE id = $3 AND status = 'active' AND last_step < $1";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(step)
+            .bind(now)
+            .bind(device_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1))?)
+    }
+
+    /// Deletes a device; false if the user has no such device.
+    pub async fn delete_device(&self, user_id: &str, device_id: &str) -> Result<bool> {
+        let sql = "DELETE FROM devices WHERE user_id = $1 AND id = $2";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(user_id)
+            .bind(device_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1))?)
+    }
+
+    /// Removes pending devices whose pairing ended before `before`.
+    pub async fn purge_pending(&self, before: i64) -> Result<u64> {
+        let sql = "DELETE FROM devices WHERE status = 'pending' AND pairing_expires_at < $1";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    /// The user's lockout state (all zero when never failed).
+    pub async fn user_state(&self, user_id: &str) -> Result<UserState> {
+        let sql =
+            "SELECT failures, last_lock_secs, locked_until FROM users_state WHERE user_id = $1";
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, UserState>(sql)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await)?
+        .unwrap_or_default())
+    }
+
+    /// Counts one failure; the failure that reaches the limit locks the user (the first lock
+    /// lasts `base_secs`, each further one twice the previous, at most `max_secs`) and starts
+    /// the count again. Returns the state after the update.
+    pub async fn record_failure(
+        &self,
+        user_id: &str,
+        now: i64,
+        policy: LockPolicy,
+    ) -> Result<UserState> {
+        let insert =
+            "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING";
+        let next_lock = "(CASE WHEN last_lock_secs = 0 THEN $3 \
+                         WHEN last_lock_secs * 2 > $4 THEN $4 ELSE last_lock_secs * 2 END)";
+        let update = format!(
+            "UPDATE users_state SET \
+             failures = CASE WHEN failures + 1 >= $2 THEN 0 ELSE failures + 1 END, \
+             last_lock_secs = CASE WHEN failures + 1 >= $2 THEN {next_lock} ELSE last_lock_secs END, \
+             locked_until = CASE WHEN failures + 1 >= $2 THEN $5 + {next_lock} ELSE locked_until END \
+             WHERE user_id = $1 RETURNING failures, last_lock_secs, locked_until"
+        );
+        Ok(on_pool!(self, pool => {
+            sqlx::query(insert).bind(user_id).execute(pool).await?;
+            sqlx::query_as::<_, UserState>(&update)
+                .bind(user_id)
+                .bind(policy.max_failures)
+                .bind(policy.base_secs)
+                .bind(policy.max_secs)
+                .bind(now)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+
+    /// Clears the failure count and the lock escalation after a success.
+    pub async fn reset_failures(&self, user_id: &str) -> Result<()> {
+        let sql = "UPDATE users_state SET failures = 0, last_lock_secs = 0 WHERE user_id = $1";
+        on_pool!(self, pool => sqlx::query(sql).bind(user_id).execute(pool).await.map(drop))?;
+        Ok(())
+    }
+
+    /// Devices whose secret is sealed under another key than `active_key_id`.
+    pub async fn devices_not_under(&self, active_key_id: &str) -> Result<Vec<DeviceRow>> {
+        let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE key_id <> $1");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, DeviceRow>(&sql)
+            .bind(active_key_id)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// Replaces a device's ciphertext if it is still sealed under `old_key_id`.
+    pub async fn reseal(&self, device_id: &str, old_key_id: &str, new: &Sealed) -> Result<bool> {
+        let sql = "UPDATE devices SET key_id = $1, nonce = $2, ciphertext = $3 \
+                   WHERE id = $4 AND key_id = $5";
+        Ok(on_pool!(self, pool => sqlx::query(sql)
+            .bind(&new.key_id)
+            .bind(&new.nonce)
+            .bind(&new.ciphertext)
+            .bind(device_id)
+            .bind(old_key_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1))?)
+    }
+}
