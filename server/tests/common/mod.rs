@@ -1,0 +1,361 @@
+//! Shared test helpers: servers over SQLite or PostgreSQL, an independent TOTP, tokens.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use hmac::{Hmac, KeyInit, Mac};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::Arc;
+use tower::ServiceExt;
+use twostep_server::clock::{Clock, ManualClock, SystemClock};
+use twostep_server::config::Config;
+use twostep_server::crypto::KeyRing;
+use twostep_server::store::Store;
+use twostep_server::{AppState, app};
+
+pub const SERVICE_KEY: &str = "test-service-key-0123456789abcdef";
+pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdefghijklmnop";
+/// 2026-11-24T12:00:00Z, a multiple of 30.
+pub const T0: u64 = 1795521600;
+
+/// The PostgreSQL URL of the test cluster; None (with a notice) when not configured,
+/// a failure under CI.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("TWOSTEP_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "TWOSTEP_TEST_POSTGRES_URL is not set under CI=true: run `cargo xtask test`"
+                );
+            }
+            eprintln!(
+                "NOTICE: TWOSTEP_TEST_POSTGRES_URL is not set; skipping the PostgreSQL part \
+                 (`cargo xtask test` provides it)"
+            );
+            None
+        }
+    }
+}
+
+/// A new, empty database on the test cluster; its URL.
+pub async fn fresh_postgres() -> Option<String> {
+    let url = postgres_url()?;
+    let name = format!("twostep_t_{}", uuid_simple());
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .expect("connect to test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let base = match url.rfind('/') {
+        Some(i) if i > url.find("://").map_or(0, |s| s + 2) => &url[..i],
+        _ => url.as_str(),
+    };
+    let query = url.find('?').map(|q| &url[q..]).unwrap_or("");
+    Some(format!("{base}/{name}{query}"))
+}
+
+fn uuid_simple() -> String {
+    let mut b = [0u8; 8];
+    getrandom(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn getrandom(buf: &mut [u8]) {
+    twostep_server::crypto::fill_random(buf).expect("random");
+}
+
+/// Which database a test runs on.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres(String),
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.into(),
+        service_keys: vec![SERVICE_KEY.into()],
+        encryption_keys: vec![KeyRing::generate_entry().unwrap().to_string()],
+        jwt_hs256_secret: Some(JWT_SECRET.into()),
+        lockout_base_secs: 60,
+        lockout_max_secs: 3600,
+        ..Config::default()
+    }
+}
+
+/// A server over a fresh database, driven in process.
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub state: AppState,
+    pub router: Router,
+    pub clock: Arc<ManualClock>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        Self::with(Db::Sqlite, |_| {}).await
+    }
+
+    pub async fn with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match db {
+            Db::Sqlite => format!("sqlite://{}", dir.path().join("t.db").display()),
+            Db::Postgres(url) => url,
+        };
+        let mut config = test_config(&url);
+        tweak(&mut config);
+        let clock = Arc::new(ManualClock::new(T0));
+        let state = build_state(config, clock.clone()).await;
+        TestApp {
+            dir,
+            router: app(state.clone()),
+            state,
+            clock,
+        }
+    }
+
+    /// The same database and keys behind a new store, state and router: a restart.
+    pub async fn restart(&mut self) {
+        self.state.store.close().await;
+        let config = (*self.state.config).clone();
+        self.state = build_state(config, self.clock.clone()).await;
+        self.router = app(self.state.clone());
+    }
+
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.raw(
+            method,
+            path,
+            token,
+            body.as_deref(),
+            Some("application/json"),
+        )
+        .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        content_type: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if body.is_some()
+            && let Some(ct) = content_type
+        {
+            req = req.header("content-type", ct);
+        }
+        let req = req
+            .body(
+                body.map(|b| Body::from(b.to_string()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// Creates a device as the service; returns (device id, base32 secret).
+    pub async fn pair(&self, user: &str) -> (String, String) {
+        let r = self
+            .call(
+                Method::POST,
+                &format!("/v1/users/{user}/devices"),
+                Some(SERVICE_KEY),
+                Some(serde_json::json!({"name": "phone"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        (
+            r.json["device"]["id"].as_str().unwrap().to_string(),
+            r.json["secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Creates and confirms a device at the current time; returns (device id, secret).
+    pub async fn pair_active(&self, user: &str) -> (String, String) {
+        let (id, secret) = self.pair(user).await;
+        let code = totp_sha1(&secret, self.now());
+        let r = self
+            .call(
+                Method::POST,
+                &format!("/v1/users/{user}/devices/{id}/confirm"),
+                Some(SERVICE_KEY),
+                Some(serde_json::json!({ "code": code })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        (id, secret)
+    }
+
+    pub async fn verify(&self, user: &str, code: &str) -> Reply {
+        self.call(
+            Method::POST,
+            &format!("/v1/users/{user}/verify"),
+            Some(SERVICE_KEY),
+            Some(serde_json::json!({ "code": code })),
+        )
+        .await
+    }
+}
+
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> AppState {
+    let store = Store::connect(&config.database_url, 8).await.unwrap();
+    store.migrate().await.unwrap();
+    let keys =
+        KeyRing::from_entries(&config.encryption_keys, config.active_key.as_deref()).unwrap();
+    AppState::new(config, store, keys, clock).unwrap()
+}
+
+/// A state on the system clock (for the real-listener tests).
+pub async fn real_time_state(config: Config) -> AppState {
+    build_state(config, Arc::new(SystemClock)).await
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    /// Asserts the documented error shape and code.
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.json["error"]["code"], code, "{}", self.text);
+        assert!(
+            self.json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        assert_eq!(
+            self.json.as_object().map(|o| o.len()),
+            Some(1),
+            "{}",
+            self.text
+        );
+    }
+}
+
+/// An HS256 user token for `sub`, valid until `exp`.
+pub fn user_token(sub: &str, exp: u64) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({ "sub": sub, "exp": exp }),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+// ---- An independent TOTP (RFC 6238 over the hmac/sha1 crates; not twostep) ----
+
+/// RFC 4648 base32 (upper case, no padding) decoding.
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u64, 0u32);
+    for c in text.bytes().filter(|&c| c != b'=') {
+        let v = ALPHABET.iter().position(|&a| a == c).expect("base32") as u64;
+        buffer = (buffer << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn truncate(mac: &[u8], digits: u32) -> String {
+    let offset = (mac[mac.len() - 1] & 0x0f) as usize;
+    let bin = u32::from_be_bytes([
+        mac[offset] & 0x7f,
+        mac[offset + 1],
+        mac[offset + 2],
+        mac[offset + 3],
+    ]);
+    format!(
+        "{:0width$}",
+        bin % 10u32.pow(digits),
+        width = digits as usize
+    )
+}
+
+/// 6-digit SHA1 TOTP with a 30-second period at `unix`.
+pub fn totp_sha1(secret_b32: &str, unix: u64) -> String {
+    totp(secret_b32, unix, "SHA1", 6, 30)
+}
+
+pub fn totp(secret_b32: &str, unix: u64, alg: &str, digits: u32, period: u64) -> String {
+    let key = base32_decode(secret_b32);
+    let msg = (unix / period).to_be_bytes();
+    let mac = match alg {
+        "SHA1" => {
+            let mut m = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).unwrap();
+            m.update(&msg);
+            m.finalize().into_bytes().to_vec()
+        }
+        "SHA256" => {
+            let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+            m.update(&msg);
+            m.finalize().into_bytes().to_vec()
+        }
+        _ => {
+            let mut m = <Hmac<sha2::Sha512> as KeyInit>::new_from_slice(&key).unwrap();
+            m.update(&msg);
+            m.finalize().into_bytes().to_vec()
+        }
+    };
+    truncate(&mac, digits)
+}
+
+#[test]
+fn independent_totp_matches_rfc6238() {
+    // RFC 6238 appendix B, SHA1 seed "12345678901234567890", 8 digits.
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    assert_eq!(totp(secret, 59, "SHA1", 8, 30), "94287082");
+    assert_eq!(totp(secret, 1_111_111_109, "SHA1", 8, 30), "07081804");
+    assert_eq!(totp(secret, 20_000_000_000, "SHA1", 8, 30), "65353130");
+}
