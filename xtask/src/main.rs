@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask <task>`. See `cargo xtask help`.
 
 mod demo;
+mod server;
 mod test;
 mod util;
 
@@ -12,6 +13,7 @@ cargo xtask <task>
   demo    run the demo (terminal pairing demo; finishes by itself when not on a TTY)
   test    run every test: format, lints, unit/integration/property tests, oathtool
           cross-check, bare-metal build, feature powerset
+  test-server  only the server tests, with a local PostgreSQL (installed/started if missing)
   bench   run the criterion benchmarks of the core crate
   fuzz    run each cargo-fuzz target for a bounded time (needs nightly; installed if missing)
 ";
@@ -30,6 +32,7 @@ fn run() -> Result<()> {
     match task {
         "demo" => demo::run(rest),
         "test" => test::run(rest),
+        "test-server" => server::test_steps(),
         "bench" => test::bench(rest),
         "fuzz" => test::fuzz(rest),
         "help" | "-h" | "--help" => {
