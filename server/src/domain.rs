@@ -300,8 +300,17 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<Strin
     if devices.is_empty() {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
     }
+    // A device whose secret cannot be decrypted (a missing key, a tampered row) does not
+    // stop the others; if no other device matches, the answer is an error, not a failure.
+    let mut broken = None;
     for row in &devices {
-        let totp = totp_of(state, row)?;
+        let totp = match totp_of(state, row) {
+            Ok(totp) => totp,
+            Err(e) => {
+                broken = Some(e);
+                continue;
+            }
+        };
         if let Some(step) = totp.verify(code, now as u64, state.config.verify_window)
             && state.store.advance_step(&row.id, to_i64(step), now).await?
         {
@@ -309,7 +318,10 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<Strin
             return Ok(row.id.clone());
         }
     }
-    Err(fail(state, user_id, now).await)
+    match broken {
+        Some(e) => Err(e),
+        None => Err(fail(state, user_id, now).await),
+    }
 }
 
 /// MFA status of a user.
