@@ -32,13 +32,16 @@ fn codes(c: &mut Criterion) {
     let other = theirs();
     let floor = hmac::Hmac::<sha1::Sha1>::new_from_slice(SECRET).expect("any key length");
     let mut g = c.benchmark_group("code");
-    g.bench_function("floor: RustCrypto HMAC-SHA1, 8 bytes, keyed state cloned", |b| {
-        b.iter(|| {
-            let mut mac = floor.clone();
-            mac.update(&black_box(NOW / 30).to_be_bytes());
-            black_box(mac.finalize().into_bytes())
-        })
-    });
+    g.bench_function(
+        "floor: RustCrypto HMAC-SHA1, 8 bytes, keyed state cloned",
+        |b| {
+            b.iter(|| {
+                let mut mac = floor.clone();
+                mac.update(&black_box(NOW / 30).to_be_bytes());
+                black_box(mac.finalize().into_bytes())
+            })
+        },
+    );
     g.bench_function("twostep code_at", |b| {
         b.iter(|| black_box(totp.code_at(black_box(NOW))))
     });
