@@ -59,5 +59,5 @@ pub use hotp::{Code, Hotp};
 pub use params::{Algorithm, Digits, ParamError, Period};
 pub use secret::{Secret, SecretError};
 pub use totp::Totp;
-pub use uri::{KeyUri, OtpKind, UriError};
+pub use uri::{KeyUri, KeyUriFields, OtpKind, UriError};
 pub use zeroize::Zeroizing;

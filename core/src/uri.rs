@@ -8,6 +8,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 
+mod fields;
+pub use fields::KeyUriFields;
+
 /// What kind of OTP a key URI describes, with the parameter that only that kind has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OtpKind {
