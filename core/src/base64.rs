@@ -6,7 +6,10 @@ use alloc::vec::Vec;
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Encodes `data` as padded standard base64.
-#[cfg_attr(not(feature = "migration"), allow(dead_code))]
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "for the migration feature's export")
+)]
 pub(crate) fn encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     encode_into(data, &mut out);
@@ -42,18 +45,21 @@ pub(crate) fn encode_into(data: &[u8], out: &mut String) {
 /// Decodes standard base64. Padding is optional, but when present it must be correct;
 /// any other character (including whitespace and the URL-safe `-`/`_`) and non-zero
 /// unused bits are rejected.
-#[cfg_attr(not(feature = "migration"), allow(dead_code))]
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "for the migration feature's import")
+)]
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
     let body = match bytes {
         [rest @ .., b'=', b'='] => {
-            if bytes.len() % 4 != 0 {
+            if !bytes.len().is_multiple_of(4) {
                 return None;
             }
             rest
         }
         [rest @ .., b'='] => {
-            if bytes.len() % 4 != 0 {
+            if !bytes.len().is_multiple_of(4) {
                 return None;
             }
             rest

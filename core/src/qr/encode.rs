@@ -168,7 +168,7 @@ impl Mode {
     /// Bits of the encoded characters (after the header).
     fn data_bits(self, len: usize) -> usize {
         match self {
-            Mode::Numeric => len / 3 * 10 + (len % 3 * 3 + 1) * usize::from(len % 3 != 0),
+            Mode::Numeric => len / 3 * 10 + (len % 3 * 3 + 1) * usize::from(!len.is_multiple_of(3)),
             Mode::Alphanumeric => len / 2 * 11 + len % 2 * 6,
             Mode::Byte => len * 8,
         }
@@ -453,9 +453,8 @@ impl Grid {
             };
             for i in 0..count {
                 for j in 0..count {
-                    let corner = (i == 0 && j == 0)
-                        || (i == 0 && j == count - 1)
-                        || (i == count - 1 && j == 0);
+                    // The three corners hold finder patterns.
+                    let corner = (i == 0 || j == 0) && (i + j == 0 || i + j == count - 1);
                     if !corner {
                         self.square(position(i), position(j), 2, |d| d != 1);
                     }
@@ -541,14 +540,14 @@ impl Grid {
 /// Whether mask `mask` inverts the module at column `x`, row `y`.
 fn mask_bit(mask: u8, x: usize, y: usize) -> bool {
     match mask {
-        0 => (x + y) % 2 == 0,
-        1 => y % 2 == 0,
-        2 => x % 3 == 0,
-        3 => (x + y) % 3 == 0,
-        4 => (y / 2 + x / 3) % 2 == 0,
+        0 => (x + y).is_multiple_of(2),
+        1 => y.is_multiple_of(2),
+        2 => x.is_multiple_of(3),
+        3 => (x + y).is_multiple_of(3),
+        4 => (y / 2 + x / 3).is_multiple_of(2),
         5 => x * y % 2 + x * y % 3 == 0,
-        6 => (x * y % 2 + x * y % 3) % 2 == 0,
-        _ => ((x + y) % 2 + x * y % 3) % 2 == 0,
+        6 => (x * y % 2 + x * y % 3).is_multiple_of(2),
+        _ => ((x + y) % 2 + x * y % 3).is_multiple_of(2),
     }
 }
 
@@ -566,17 +565,10 @@ fn repeat12(pattern: u64) -> Line {
 /// The lines of a mask: every mask repeats with period 12 (or a divisor) along both axes,
 /// so 12 row patterns and 12 column patterns describe it.
 fn mask_lines(mask: u8) -> ([Line; 12], [Line; 12]) {
-    let mut by_row = [0u64; 12];
-    let mut by_col = [0u64; 12];
-    for y in 0..12 {
-        for x in 0..12 {
-            if mask_bit(mask, x, y) {
-                by_row[y] |= 1 << x;
-                by_col[x] |= 1 << y;
-            }
-        }
-    }
-    (by_row.map(repeat12), by_col.map(repeat12))
+    let bits = |f: &dyn Fn(usize) -> bool| (0..12).filter(|&i| f(i)).fold(0, |p, i| p | 1 << i);
+    let by_row = core::array::from_fn(|y| repeat12(bits(&|x| mask_bit(mask, x, y))));
+    let by_col = core::array::from_fn(|x| repeat12(bits(&|y| mask_bit(mask, x, y))));
+    (by_row, by_col)
 }
 
 /// Penalty points of lines (rows or columns) after masking: rule 1 (runs of five or more
@@ -655,7 +647,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         let (col_points, _) = penalty(&grid.cols, &grid.fn_cols, &by_col, size, false);
         let total = size * size;
         let deviation = (dark as usize * 20).abs_diff(total * 10);
-        let balance = ((deviation + total - 1) / total).saturating_sub(1) as u32 * 10;
+        let balance = deviation.div_ceil(total).saturating_sub(1) as u32 * 10;
         let points = row_points + col_points + balance;
         if points < best.0 {
             best = (points, mask);
