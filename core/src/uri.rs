@@ -195,9 +195,7 @@ impl KeyUri {
             Some((issuer, account)) => (Some(issuer), account.trim_start_matches(' ')),
             None => (None, label.as_str()),
         };
-        if account.is_empty() {
-            return Err(UriError::InvalidAccount);
-        }
+        check_name(account, UriError::InvalidAccount)?;
 
         let mut secret = None;
         let mut issuer = None;
