@@ -237,7 +237,7 @@ impl KeyUri {
             _ => return Err(UriError::MissingSecret),
         };
         let issuer = match (label_issuer, issuer.filter(|i| !i.is_empty())) {
-            (Some(l), Some(p)) if l != p => return Err(UriError::IssuerMismatch),
+            (Some(l), Some(p)) if !l.is_empty() && l != p => return Err(UriError::IssuerMismatch),
             (_, Some(p)) => Some(p),
             (Some(l), None) if !l.is_empty() => Some(String::from(l)),
             _ => None,
