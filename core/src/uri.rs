@@ -39,7 +39,8 @@ impl OtpKind {
 /// A parsed or built key URI. Every value in it is valid: building one and formatting it
 /// with `Display` always yields a URI that parses back to the same value.
 ///
-/// Neither issuer nor account may contain a colon (the format forbids it); both keep their
+/// Neither issuer nor account may contain a colon (the format forbids it), and the account
+/// does not begin with a space (spaces before it are dropped when parsing); both keep their
 /// letter case. Unknown parameters (such as `image`) are kept in order.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyUri {
@@ -64,6 +65,10 @@ const KNOWN: [&str; 6] = [
 impl KeyUri {
     /// A key URI for `secret` and `account` with default algorithm (SHA1) and digits (6).
     pub fn new(kind: OtpKind, secret: Secret, account: &str) -> Result<KeyUri, UriError> {
+        // Parsing drops the spaces after the label's colon, so they cannot round-trip.
+        if account.starts_with(' ') {
+            return Err(UriError::InvalidAccount);
+        }
         check_name(account, UriError::InvalidAccount)?;
         Ok(KeyUri {
             kind,
@@ -195,12 +200,11 @@ impl KeyUri {
 
         let label = percent_decode(label, false)?;
         let (label_issuer, account) = match label.split_once(':') {
-            Some((issuer, account)) => (Some(issuer), account.trim_start_matches(' ')),
+            Some((issuer, account)) => (Some(issuer), account),
             None => (None, label.as_str()),
         };
-        if account.is_empty() {
-            return Err(UriError::InvalidAccount);
-        }
+        let account = account.trim_start_matches(' ');
+        check_name(account, UriError::InvalidAccount)?;
 
         let mut secret = None;
         let mut issuer = None;
@@ -242,7 +246,7 @@ impl KeyUri {
             _ => return Err(UriError::MissingSecret),
         };
         let issuer = match (label_issuer, issuer.filter(|i| !i.is_empty())) {
-            (Some(l), Some(p)) if l != p => return Err(UriError::IssuerMismatch),
+            (Some(l), Some(p)) if !l.is_empty() && l != p => return Err(UriError::IssuerMismatch),
             (_, Some(p)) => Some(p),
             (Some(l), None) if !l.is_empty() => Some(String::from(l)),
             _ => None,
@@ -420,7 +424,8 @@ pub enum UriError {
     UnsupportedType,
     /// A TOTP was asked of an HOTP URI or the other way round.
     WrongType,
-    /// The label has no account name, or the account name is empty or has a colon or control character.
+    /// The label has no account name, or the account name is empty, begins with a space, or
+    /// has a colon or control character.
     InvalidAccount,
     /// The issuer is empty or has a colon or control character.
     InvalidIssuer,
@@ -479,7 +484,7 @@ impl fmt::Display for UriError {
                 f.write_str("wrong OTP type: this is not a key URI of that kind")
             }
             UriError::InvalidAccount => f.write_str(
-                "invalid account name: it must be non-empty, without ':' or control characters",
+                "invalid account name: it must be non-empty, not begin with a space, and have no ':' or control characters",
             ),
             UriError::InvalidIssuer => f.write_str(
                 "invalid issuer: it must be non-empty, without ':' or control characters",
