@@ -53,14 +53,14 @@ pub struct KeyUri {
     params: Vec<(String, String)>,
 }
 
-const KNOWN: [&str; 6] = [
-    "secret",
-    "issuer",
-    "algorithm",
-    "digits",
-    "period",
-    "counter",
-];
+/// Whether a key URI of this kind interprets the parameter `name`, in any letter case:
+/// `secret`, `issuer`, `algorithm`, `digits`, and `period` (TOTP) or `counter` (HOTP).
+fn interprets(is_totp: bool, name: &str) -> bool {
+    let own = if is_totp { "period" } else { "counter" };
+    ["secret", "issuer", "algorithm", "digits", own]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(name))
+}
 
 impl KeyUri {
     /// A key URI for `secret` and `account` with default algorithm (SHA1) and digits (6).
@@ -112,10 +112,12 @@ impl KeyUri {
         self
     }
 
-    /// Adds a parameter this crate does not interpret (for example `image`); the names of
-    /// the standard parameters are refused.
+    /// Adds a parameter this crate does not interpret (for example `image`); an empty name
+    /// and the names this kind of URI interprets (`secret`, `issuer`, `algorithm`,
+    /// `digits`, and `period` or `counter`), in any letter case, are refused.
     pub fn with_param(mut self, name: &str, value: &str) -> Result<KeyUri, UriError> {
-        if name.is_empty() || KNOWN.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+        let is_totp = matches!(self.kind, OtpKind::Totp { .. });
+        if name.is_empty() || interprets(is_totp, name) {
             return Err(UriError::InvalidUri("parameter name is empty or reserved"));
         }
         if self.params.iter().any(|(k, _)| k == name) {
@@ -227,6 +229,12 @@ impl KeyUri {
                 "period" if is_totp => &mut period,
                 "counter" if !is_totp => &mut counter,
                 _ => {
+                    // Ignoring `Digits=8` would silently give the wrong codes.
+                    if name.is_empty() || interprets(is_totp, &name) {
+                        return Err(UriError::InvalidUri(
+                            "parameter name is empty or a standard one in the wrong letter case",
+                        ));
+                    }
                     if params.iter().any(|(k, _)| *k == name) {
                         return Err(UriError::InvalidUri("duplicate parameter"));
                     }
