@@ -2,7 +2,7 @@
 //! through the Rust API. Each test checks every case and reports all failures at once.
 
 use serde_json::Value;
-use twostep::{Algorithm, Digits, Hotp, KeyUri, OtpKind, Period, Secret, Totp};
+use twostep::{Algorithm, Digits, Hotp, KeyUri, KeyUriFields, OtpKind, Period, Secret, Totp};
 
 fn load(file: &str) -> Vec<Value> {
     let path = format!("{}/tests/vectors/{file}", env!("CARGO_MANIFEST_DIR"));
@@ -157,6 +157,27 @@ fn check_uri(case: &Value) -> Result<(), String> {
     )?;
     if again != uri {
         return Err("canonical parses to an unequal KeyUri".into());
+    }
+    // The bindings' path: KeyUri -> plain fields -> KeyUri.
+    let fields = KeyUriFields::from(&uri);
+    let rebuilt = KeyUri::try_from(&fields)
+        .map_err(|e| format!("KeyUri from its KeyUriFields: error {:?} ({e})", e.code()))?;
+    if rebuilt != uri {
+        return Err("KeyUri from its KeyUriFields differs".into());
+    }
+    #[cfg(feature = "serde")]
+    {
+        // The vector's `parsed` object is the serde shape (with explicit null/empty values).
+        let from_json: KeyUriFields = serde_json::from_value(case["parsed"].clone())
+            .map_err(|e| format!("parsed as KeyUriFields: {e}"))?;
+        if from_json != fields {
+            return Err(format!("KeyUriFields differ: {from_json:?} vs {fields:?}"));
+        }
+        let serialized = serde_json::to_value(&fields).map_err(|e| e.to_string())?;
+        let back: KeyUriFields = serde_json::from_value(serialized).map_err(|e| e.to_string())?;
+        if back != fields {
+            return Err("KeyUriFields serde round trip differs".into());
+        }
     }
     match uri.kind() {
         OtpKind::Totp { .. } => Totp::from_uri(input).map(drop),
