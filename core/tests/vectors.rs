@@ -32,7 +32,7 @@ fn small(case: &Value, key: &str) -> Result<u32, String> {
 }
 
 fn from_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(format!("odd-length hex {hex:?}"));
     }
     (0..hex.len())
