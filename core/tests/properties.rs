@@ -113,7 +113,7 @@ proptest! {
 
         let lower = encoded.to_ascii_lowercase();
         let mut padded = encoded.to_string();
-        while padded.len() % 8 != 0 {
+        while !padded.len().is_multiple_of(8) {
             padded.push('=');
         }
         let mut spaced: Vec<char> = lower.chars().collect();
