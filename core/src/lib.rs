@@ -44,9 +44,15 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(any(feature = "qr", feature = "migration"))]
+mod base64;
 mod hmac;
 pub mod hotp;
+#[cfg(feature = "migration")]
+pub mod migration;
 pub mod params;
+#[cfg(feature = "qr")]
+pub mod qr;
 pub mod secret;
 pub mod totp;
 pub mod uri;
