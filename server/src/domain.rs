@@ -230,6 +230,12 @@ pub async fn create_device(
     Ok((device_view(&row), uri))
 }
 
+/// The key URI as an SVG QR code, rendered by core.
+pub fn qr_svg(otpauth_uri: &str) -> Result<String, ApiError> {
+    twostep::qr::svg(otpauth_uri, &twostep::qr::QrOptions::default())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("QR rendering failed: {}", e.code())))
+}
+
 /// Confirms a pending device with its first code.
 pub async fn confirm_device(
     state: &AppState,

@@ -48,15 +48,16 @@ pub async fn create(
     authorize(&caller, &user_id)?;
     let want_svg = match query.qr.as_deref() {
         None => false,
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "qr: QR rendering is not available".into(),
-            ));
-        }
+        Some("svg") => true,
+        Some(_) => return Err(ApiError::BadRequest("qr must be \"svg\"".into())),
     };
     let (device, uri) = domain::create_device(&state, &user_id, req).await?;
     let otpauth_uri = uri.to_string();
-    let qr_svg = want_svg.then(String::new);
+    let qr_svg = if want_svg {
+        Some(domain::qr_svg(&otpauth_uri)?)
+    } else {
+        None
+    };
     let body = CreateDeviceResponse {
         device,
         otpauth_uri,
