@@ -58,5 +58,5 @@ pub fn run(_args: &[String]) -> Result<()> {
             std::thread::sleep(Duration::from_secs(if interactive { 5 } else { 1 }));
         }
     }
-    Ok(())
+    crate::server::server_demo()
 }

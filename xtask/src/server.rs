@@ -153,3 +153,210 @@ fn psql_output(port: u16, sql: &str) -> Result<String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// A child server process, stopped with SIGTERM (graceful shutdown) when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the release or debug `twostep-server` binary with `args` and `envs`; returns the
+/// process and its base URL (read from its first line of output).
+fn start_server(
+    binary: &Path,
+    args: &[&str],
+    envs: &[(&str, String)],
+) -> Result<(Running, String)> {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(binary)
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .current_dir(crate::util::root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let running = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .strip_prefix("twostep-server listening on ")
+        .with_context(|| format!("twostep-server did not start (said {line:?})"))?
+        .to_string();
+    Ok((running, base))
+}
+
+fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// The string value of `"key":"..."` in a flat JSON text (enough for the demo's answers).
+fn json_str(body: &str, key: &str) -> Option<String> {
+    let start = body.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_string())
+}
+
+fn curl(args: &[&str]) -> Result<String> {
+    let out = Command::new("curl")
+        .args(["-sS", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .context("cannot run curl")?;
+    if !out.status.success() {
+        bail!(
+            "curl failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `cargo xtask demo`, server part: twostep-server on SQLite with `--dev` on 127.0.0.1,
+/// a service key and working curl commands. On a terminal it runs until Ctrl-C; otherwise it
+/// pairs, confirms and verifies a device against itself with those commands and stops.
+pub fn server_demo() -> Result<()> {
+    use std::io::IsTerminal;
+    step("twostep-server on SQLite, development mode (--dev)");
+    exec(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "twostep-server",
+        "-p",
+        "twostep-cli",
+    ]))?;
+    ensure_apt(&[("curl", "curl")])?;
+    let root = crate::util::root();
+    let listen = if port_free(8080) {
+        "127.0.0.1:8080"
+    } else {
+        "127.0.0.1:0"
+    };
+    let (server, base) = start_server(
+        &root.join("target/debug/twostep-server"),
+        &["--dev", "serve"],
+        &[
+            ("TWOSTEP_LISTEN", listen.to_string()),
+            ("RUST_LOG", "warn".into()),
+        ],
+    )?;
+    let key = std::fs::read_to_string(root.join(".twostep-dev/service.key"))
+        .context("the --dev service key file")?
+        .trim()
+        .to_string();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let user = format!("demo-{stamp}");
+    println!("server:      {base}");
+    println!("service key: {key}");
+    println!("\nbegin pairing (prints the secret, the otpauth:// URI and an SVG QR code):\n");
+    println!(
+        "  curl -s -X POST '{base}/v1/users/{user}/devices?qr=svg' \\\n    -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    -d '{{\"name\": \"my phone\"}}'"
+    );
+    println!("\nconfirm with the code your authenticator shows, then verify later codes:\n");
+    println!(
+        "  curl -s -X POST {base}/v1/users/{user}/devices/<device id>/confirm \\\n    -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"code\": \"123456\"}}'"
+    );
+    println!(
+        "  curl -s -X POST {base}/v1/users/{user}/verify \\\n    -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"code\": \"123456\"}}'"
+    );
+    println!("\n  API description: {base}/openapi.json   metrics: {base}/metrics");
+
+    if std::io::stdin().is_terminal() {
+        println!("\nserving until Ctrl-C");
+        let mut server = server;
+        let _ = server.0.wait();
+        return Ok(());
+    }
+
+    step("not a terminal: running that pairing against the server, then stopping it");
+    let auth = format!("Authorization: Bearer {key}");
+    let json = "Content-Type: application/json";
+    let created = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/v1/users/{user}/devices"),
+        "-H",
+        &auth,
+        "-H",
+        json,
+        "-d",
+        r#"{"name": "demo phone"}"#,
+    ])?;
+    println!("create  -> {}", created.lines().last().unwrap_or(""));
+    let id = json_str(&created, "id").context("no device id in the answer")?;
+    let uri = json_str(&created, "otpauth_uri").context("no otpauth_uri in the answer")?;
+    println!("          device {id}\n          {uri}");
+    let code_at = |time: u64| -> Result<String> {
+        let out = Command::new(root.join("target/debug/twostep"))
+            .args(["code", "--uri", &uri, "--time", &time.to_string()])
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let body = |code: &str| format!("{{\"code\": \"{code}\"}}");
+    let code = code_at(now)?;
+    let confirmed = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/v1/users/{user}/devices/{id}/confirm"),
+        "-H",
+        &auth,
+        "-H",
+        json,
+        "-d",
+        &body(&code),
+    ])?;
+    let next = code_at(now + 30)?;
+    let verified = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/v1/users/{user}/verify"),
+        "-H",
+        &auth,
+        "-H",
+        json,
+        "-d",
+        &body(&next),
+    ])?;
+    let reused = curl(&[
+        "-X",
+        "POST",
+        &format!("{base}/v1/users/{user}/verify"),
+        "-H",
+        &auth,
+        "-H",
+        json,
+        "-d",
+        &body(&next),
+    ])?;
+    for (what, code, answer) in [
+        ("confirm", &code, &confirmed),
+        ("verify", &next, &verified),
+        ("reuse", &next, &reused),
+    ] {
+        let mut lines = answer.lines().collect::<Vec<_>>();
+        let status = lines.pop().unwrap_or("");
+        println!("{what:<7} {code} -> {status} {}", lines.join(" "));
+    }
+    let ok = confirmed.ends_with("200") && verified.ends_with("200") && reused.ends_with("422");
+    drop(server);
+    if !ok {
+        bail!("the scripted pairing did not go as expected");
+    }
+    println!("\nserver stopped");
+    Ok(())
+}
