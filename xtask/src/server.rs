@@ -12,6 +12,8 @@ const PG_USER: &str = "twostep_test";
 pub fn test_steps() -> Result<()> {
     step("PostgreSQL for the server tests (Debian package, local cluster)");
     let url = ensure_postgres()?;
+    // The JWT tests make their Ed25519 and RSA keys with the openssl command.
+    ensure_apt(&[("openssl", "openssl")])?;
     step("twostep-server tests (SQLite and PostgreSQL; two server processes on one database)");
     exec(
         cargo()
@@ -358,5 +360,30 @@ pub fn server_demo() -> Result<()> {
         bail!("the scripted pairing did not go as expected");
     }
     println!("\nserver stopped");
+    Ok(())
+}
+
+/// `cargo xtask bench`, server part: the load test of verify over loopback on SQLite and on
+/// a local PostgreSQL (server/benches/load.rs; bounded in requests and time).
+pub fn load_test() -> Result<()> {
+    let url = ensure_postgres()?;
+    for backend in ["sqlite", "postgres"] {
+        step(&format!(
+            "load test of POST /v1/users/{{id}}/verify on {backend} (loopback)"
+        ));
+        exec(
+            cargo()
+                .args([
+                    "bench",
+                    "-p",
+                    "twostep-server",
+                    "--bench",
+                    "load",
+                    "--",
+                    backend,
+                ])
+                .env("TWOSTEP_TEST_POSTGRES_URL", &url),
+        )?;
+    }
     Ok(())
 }

@@ -87,7 +87,8 @@ pub fn bench(args: &[String]) -> Result<()> {
                 "--",
             ])
             .args(args),
-    )
+    )?;
+    crate::server::load_test()
 }
 
 pub fn fuzz(args: &[String]) -> Result<()> {

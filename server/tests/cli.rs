@@ -1,0 +1,169 @@
+//! The binary and the other user-token algorithms: `migrate`, `--dev`, EdDSA and RS256 user
+//! tokens (keys made by the openssl command), algorithm confusion refused.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::*;
+use std::process::Command;
+
+fn openssl(args: &[&str], dir: &std::path::Path) {
+    let st = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl is needed (cargo xtask test installs it)");
+    assert!(st.success(), "openssl {args:?}");
+}
+
+#[test]
+fn migrate_creates_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_twostep-server"))
+        .arg("migrate")
+        .env_clear()
+        .env("TWOSTEP_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "migrations applied"
+    );
+    let bytes = std::fs::read(&db).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("CREATE TABLE devices") && text.contains("CREATE TABLE users_state"));
+}
+
+#[test]
+fn dev_mode_creates_keys_once_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_twostep-server"))
+            .args(["--dev", "migrate"])
+            .env_clear()
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("DEVELOPMENT MODE"));
+    let key = std::fs::read_to_string(dir.path().join(".twostep-dev/encryption.key")).unwrap();
+    let service = std::fs::read_to_string(dir.path().join(".twostep-dev/service.key")).unwrap();
+    assert!(dir.path().join(".twostep-dev/twostep.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(".twostep-dev/encryption.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "key file readable by others");
+    }
+    assert!(run().status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".twostep-dev/encryption.key")).unwrap(),
+        key
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".twostep-dev/service.key")).unwrap(),
+        service
+    );
+}
+
+#[tokio::test]
+async fn eddsa_and_rs256_user_tokens() {
+    let keys = tempfile::tempdir().unwrap();
+    let d = keys.path();
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], d);
+    openssl(&["pkey", "-in", "ed.pem", "-pubout", "-out", "ed.pub"], d);
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "ed2.pem"], d);
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "rsa.pem",
+        ],
+        d,
+    );
+    openssl(&["pkey", "-in", "rsa.pem", "-pubout", "-out", "rsa.pub"], d);
+    let read = |n: &str| std::fs::read(d.join(n)).unwrap();
+    let ed_pub = String::from_utf8(read("ed.pub")).unwrap();
+    let rsa_pub = String::from_utf8(read("rsa.pub")).unwrap();
+    let app = TestApp::with(Db::Sqlite, |c| {
+        c.jwt_hs256_secret = None;
+        c.jwt_ed25519_public_key = Some(ed_pub.clone());
+        c.jwt_rs256_public_key = Some(rsa_pub.clone());
+        c.jwt_issuer = Some("https://host.test".into());
+    })
+    .await;
+    let claims =
+        |sub: &str, iss: &str| serde_json::json!({"sub": sub, "exp": app.now() + 300, "iss": iss});
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    let sign = |alg, key: EncodingKey, claims: serde_json::Value| {
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), &claims, &key).unwrap()
+    };
+    let ed = sign(
+        Algorithm::EdDSA,
+        EncodingKey::from_ed_pem(&read("ed.pem")).unwrap(),
+        claims("alice", "https://host.test"),
+    );
+    let rs = sign(
+        Algorithm::RS256,
+        EncodingKey::from_rsa_pem(&read("rsa.pem")).unwrap(),
+        claims("alice", "https://host.test"),
+    );
+    for t in [&ed, &rs] {
+        let r = app
+            .call(Method::GET, "/v1/users/alice/mfa", Some(t), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        app.call(Method::GET, "/v1/users/bob/mfa", Some(t), None)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    // Another Ed25519 key, a wrong issuer, HS256 signed with the public key text (algorithm
+    // confusion), and HS256 when no HS256 secret is configured: all 401.
+    let other = sign(
+        Algorithm::EdDSA,
+        EncodingKey::from_ed_pem(&read("ed2.pem")).unwrap(),
+        claims("alice", "https://host.test"),
+    );
+    let wrong_iss = sign(
+        Algorithm::EdDSA,
+        EncodingKey::from_ed_pem(&read("ed.pem")).unwrap(),
+        claims("alice", "https://evil.test"),
+    );
+    let confused = sign(
+        Algorithm::HS256,
+        EncodingKey::from_secret(rsa_pub.as_bytes()),
+        claims("alice", "https://host.test"),
+    );
+    let confused_ed = sign(
+        Algorithm::HS256,
+        EncodingKey::from_secret(ed_pub.as_bytes()),
+        claims("alice", "https://host.test"),
+    );
+    for t in [&other, &wrong_iss, &confused, &confused_ed] {
+        app.call(Method::GET, "/v1/users/alice/mfa", Some(t), None)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+}
