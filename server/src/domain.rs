@@ -300,9 +300,8 @@ fn check_pending(row: &DeviceRow, now: i64) -> Result<(), ApiError> {
 pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<String, ApiError> {
     check_code_format(code)?;
     let now = state.now();
-    let user = state.store.user_state(user_id).await?;
+    let (user, devices) = state.store.verify_context(user_id).await?;
     check_lock(&user, now)?;
-    let devices = state.store.active_devices(user_id).await?;
     if devices.is_empty() {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
     }

@@ -86,6 +86,14 @@ pub struct UserState {
     pub locked_until: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct VerifyRow {
+    #[sqlx(flatten)]
+    device: DeviceRow,
+    #[sqlx(flatten)]
+    state: UserState,
+}
+
 /// How failures turn into locks.
 #[derive(Clone, Copy, Debug)]
 pub struct LockPolicy {
@@ -207,16 +215,27 @@ impl Store {
             .await)?)
     }
 
-    /// The user's active devices.
-    pub async fn active_devices(&self, user_id: &str) -> Result<Vec<DeviceRow>> {
+    /// The user's active devices with the user's lockout state, in one query (the hot path
+    /// of verify). No devices: an empty list and the default state.
+    pub async fn verify_context(&self, user_id: &str) -> Result<(UserState, Vec<DeviceRow>)> {
+        let columns = DEVICE_COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 AND status = 'active' \
-             ORDER BY created_at, id"
+            "SELECT {columns}, COALESCE(s.failures, 0) AS failures, \
+             COALESCE(s.last_lock_secs, 0) AS last_lock_secs, \
+             COALESCE(s.locked_until, 0) AS locked_until \
+             FROM devices d LEFT JOIN users_state s ON s.user_id = d.user_id \
+             WHERE d.user_id = $1 AND d.status = 'active' ORDER BY d.created_at, d.id"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, DeviceRow>(&sql)
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, VerifyRow>(&sql)
             .bind(user_id)
             .fetch_all(pool)
-            .await)?)
+            .await)?;
+        let state = rows.first().map(|r| r.state).unwrap_or_default();
+        Ok((state, rows.into_iter().map(|r| r.device).collect()))
     }
 
     /// Number of active devices of the user.
