@@ -22,16 +22,43 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 #[derive(Clone, Debug)]
 pub enum Store {
     /// An SQLite file in WAL mode.
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     /// A PostgreSQL database.
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled per backend.
+/// SQLite pools: concurrent readers, and one writer connection, so writers queue in the
+/// process instead of sleeping in SQLite's busy handler. Atomicity still comes from the
+/// conditional statements themselves, as on PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    /// Pool for reads.
+    pub reader: SqlitePool,
+    /// The single connection that writes.
+    pub writer: SqlitePool,
+}
+
+/// Runs the read `$body` with `$pool` bound to the backend's pool; compiled per backend.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite(db) => {
+                let $pool = &db.reader;
+                $body
+            }
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs the write `$body` with `$pool` bound to the backend's writing pool.
+macro_rules! on_writer {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite(db) => {
+                let $pool = &db.writer;
+                $body
+            }
             Store::Postgres($pool) => $body,
         }
     };
@@ -127,13 +154,19 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections.max(1))
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await
                 .context("cannot open the SQLite database")?;
-            Ok(Store::Sqlite(pool))
+            let reader = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options.create_if_missing(false))
+                .await
+                .context("cannot open the SQLite database")?;
+            Ok(Store::Sqlite(SqliteDb { reader, writer }))
         } else {
             anyhow::bail!("database_url must start with sqlite: or postgres://")
         }
@@ -150,7 +183,7 @@ impl Store {
     /// Applies pending migrations (PostgreSQL serialises concurrent replicas with a lock).
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Store::Sqlite(db) => SQLITE_MIGRATIONS.run(&db.writer).await,
             Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .context("database migration failed")
@@ -158,7 +191,13 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use.
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match self {
+            Store::Sqlite(db) => {
+                db.reader.close().await;
+                db.writer.close().await;
+            }
+            Store::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// True when the database answers.
@@ -172,7 +211,7 @@ impl Store {
         let sql = "INSERT INTO devices (id, user_id, name, status, algorithm, digits, period, \
                    key_id, nonce, ciphertext, last_step, created_at, pairing_expires_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-        on_pool!(self, pool => sqlx::query(sql)
+        on_writer!(self, pool => sqlx::query(sql)
             .bind(&d.id)
             .bind(&d.user_id)
             .bind(&d.name)
@@ -259,7 +298,7 @@ impl Store {
         let sql = "UPDATE devices SET status = 'active', confirmed_at = $1, last_used_at = $1, \
                    last_step = $2 WHERE user_id = $3 AND id = $4 AND status = 'pending' \
                    AND pairing_expires_at > $1 AND last_step < $2";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
+        Ok(on_writer!(self, pool => sqlx::query(sql)
             .bind(now)
             .bind(step)
             .bind(user_id)
@@ -274,7 +313,7 @@ impl Store {
     pub async fn advance_step(&self, device_id: &str, step: i64, now: i64) -> Result<bool> {
         let sql = "UPDATE devices SET last_step = $1, last_used_at = $2 \
                    WHERE id = $3 AND status = 'active' AND last_step < $1";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
+        Ok(on_writer!(self, pool => sqlx::query(sql)
             .bind(step)
             .bind(now)
             .bind(device_id)
@@ -286,7 +325,7 @@ impl Store {
     /// Deletes a device; false if the user has no such device.
     pub async fn delete_device(&self, user_id: &str, device_id: &str) -> Result<bool> {
         let sql = "DELETE FROM devices WHERE user_id = $1 AND id = $2";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
+        Ok(on_writer!(self, pool => sqlx::query(sql)
             .bind(user_id)
             .bind(device_id)
             .execute(pool)
@@ -297,7 +336,7 @@ impl Store {
     /// Removes pending devices whose pairing ended before `before`.
     pub async fn purge_pending(&self, before: i64) -> Result<u64> {
         let sql = "DELETE FROM devices WHERE status = 'pending' AND pairing_expires_at < $1";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
+        Ok(on_writer!(self, pool => sqlx::query(sql)
             .bind(before)
             .execute(pool)
             .await
@@ -335,7 +374,7 @@ impl Store {
              locked_until = CASE WHEN failures + 1 >= $2 THEN $5 + {next_lock} ELSE locked_until END \
              WHERE user_id = $1 RETURNING failures, last_lock_secs, locked_until"
         );
-        Ok(on_pool!(self, pool => {
+        Ok(on_writer!(self, pool => {
             sqlx::query(insert).bind(user_id).execute(pool).await?;
             sqlx::query_as::<_, UserState>(&update)
                 .bind(user_id)
@@ -351,7 +390,7 @@ impl Store {
     /// Clears the failure count and the lock escalation after a success.
     pub async fn reset_failures(&self, user_id: &str) -> Result<()> {
         let sql = "UPDATE users_state SET failures = 0, last_lock_secs = 0 WHERE user_id = $1";
-        on_pool!(self, pool => sqlx::query(sql).bind(user_id).execute(pool).await.map(drop))?;
+        on_writer!(self, pool => sqlx::query(sql).bind(user_id).execute(pool).await.map(drop))?;
         Ok(())
     }
 
@@ -368,7 +407,7 @@ impl Store {
     pub async fn reseal(&self, device_id: &str, old_key_id: &str, new: &Sealed) -> Result<bool> {
         let sql = "UPDATE devices SET key_id = $1, nonce = $2, ciphertext = $3 \
                    WHERE id = $4 AND key_id = $5";
-        Ok(on_pool!(self, pool => sqlx::query(sql)
+        Ok(on_writer!(self, pool => sqlx::query(sql)
             .bind(&new.key_id)
             .bind(&new.nonce)
             .bind(&new.ciphertext)

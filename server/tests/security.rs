@@ -39,7 +39,8 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// Everything the database holds, as bytes.
 async fn dump(app: &TestApp) -> Vec<u8> {
     match &app.state.store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(db) => {
+            let pool = &db.writer;
             // Flush the WAL into the file, then read every file of the database.
             sqlx::query("PRAGMA wal_checkpoint(FULL)")
                 .execute(pool)
@@ -124,10 +125,10 @@ async fn moved_ciphertext_fails(app: TestApp) {
                 ciphertext = (SELECT ciphertext FROM devices WHERE id = $1) WHERE id = $2";
     for target in [&b, &a2] {
         let n = match &app.state.store {
-            Store::Sqlite(p) => sqlx::query(copy)
+            Store::Sqlite(db) => sqlx::query(copy)
                 .bind(&a)
                 .bind(target)
-                .execute(p)
+                .execute(&db.writer)
                 .await
                 .unwrap()
                 .rows_affected(),
