@@ -167,3 +167,124 @@ async fn eddsa_and_rs256_user_tokens() {
             .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     }
 }
+
+/// The real binary with JSON logs at debug level: every line is JSON, requests carry a
+/// request id, and neither the secret (in any encoding), the codes nor the service key
+/// appear anywhere in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_json_and_hold_no_secret() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let key = twostep_server::crypto::KeyRing::generate_entry().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twostep-server"))
+        .arg("serve")
+        .env_clear()
+        .env(
+            "TWOSTEP_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("l.db").display()),
+        )
+        .env("TWOSTEP_LISTEN", "127.0.0.1:0")
+        .env("TWOSTEP_SERVICE_KEYS", SERVICE_KEY)
+        .env("TWOSTEP_ENCRYPTION_KEYS", key.as_str())
+        .env("TWOSTEP_LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("twostep-server listening on ")
+        .unwrap()
+        .to_string();
+
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(SERVICE_KEY)
+            .json(&body)
+            .send()
+    };
+    let created: serde_json::Value = post(
+        "/v1/users/logged/devices".into(),
+        serde_json::json!({"name": "p"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = created["device"]["id"].as_str().unwrap().to_string();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let c1 = totp_sha1(&secret, t);
+    let c2 = totp_sha1(&secret, t + 30);
+    let r = post(
+        format!("/v1/users/logged/devices/{id}/confirm"),
+        serde_json::json!({"code": c1}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post(
+        "/v1/users/logged/verify".into(),
+        serde_json::json!({"code": c2}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post(
+        "/v1/users/logged/verify".into(),
+        serde_json::json!({"code": c2}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Graceful stop on SIGTERM.
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(child.wait().unwrap().success(), "graceful shutdown exits 0");
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.lines().count() > 5, "{log}");
+    for l in log.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"));
+        assert!(v.get("level").is_some());
+    }
+    assert!(log.contains("request_id"), "requests carry ids");
+    assert!(log.contains("shutting down") && log.contains("stopped"));
+    let raw = base32_decode(&secret);
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&raw);
+    let key_b64 = key.split(':').nth(1).unwrap().to_string();
+    for needle in [
+        secret.clone(),
+        secret.to_lowercase(),
+        hex.clone(),
+        hex.to_uppercase(),
+        b64,
+        c1,
+        c2,
+        SERVICE_KEY.to_string(),
+        key_b64,
+    ] {
+        assert!(
+            !log.contains(&needle),
+            "the log holds a secret value ({} chars)",
+            needle.len()
+        );
+    }
+}
