@@ -267,7 +267,7 @@ impl Drop for ServerProcess {
     }
 }
 
-fn spawn_binary(database_url: &str, encryption_key: &str) -> ServerProcess {
+fn spawn_binary(database_url: &str, encryption_key: &str, max_failures: u32) -> ServerProcess {
     let mut child = Command::new(env!("CARGO_BIN_EXE_twostep-server"))
         .arg("serve")
         .env_clear()
@@ -275,7 +275,7 @@ fn spawn_binary(database_url: &str, encryption_key: &str) -> ServerProcess {
         .env("TWOSTEP_LISTEN", "127.0.0.1:0")
         .env("TWOSTEP_SERVICE_KEYS", SERVICE_KEY)
         .env("TWOSTEP_ENCRYPTION_KEYS", encryption_key)
-        .env("TWOSTEP_LOCKOUT_MAX_FAILURES", "1000")
+        .env("TWOSTEP_LOCKOUT_MAX_FAILURES", max_failures.to_string())
         .env("TWOSTEP_DATABASE_MAX_CONNECTIONS", "8")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -301,8 +301,8 @@ async fn fifty_concurrent_verifies_across_two_processes_on_one_postgres() {
     let key = twostep_server::crypto::KeyRing::generate_entry().unwrap();
     // Both start at once: migrations must serialise between them.
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| spawn_binary(&url, &key));
-        let b = s.spawn(|| spawn_binary(&url, &key));
+        let a = s.spawn(|| spawn_binary(&url, &key, 60));
+        let b = s.spawn(|| spawn_binary(&url, &key, 60));
         (a.join().unwrap(), b.join().unwrap())
     });
     let c = Client::new();
@@ -312,6 +312,33 @@ async fn fifty_concurrent_verifies_across_two_processes_on_one_postgres() {
         let (_, secret, t) = c.pair_active(&bases[round % 2], user).await;
         fifty_at_once(&bases, user, &totp_sha1(&secret, t + 30)).await;
     }
+    // Lockout holds across replicas: failures on one process lock the user on the other.
+    let (_, secret, t) = c.pair_active(&bases[0], "heidi").await;
+    let wrong = wrong_code(&secret, t, 3);
+    let mut locked = false;
+    // The 60th failure locks; the next request sees it.
+    for _ in 0..=60 {
+        let (s, _, _) = c
+            .post(
+                &format!("{}/v1/users/heidi/verify", bases[0]),
+                json!({"code": wrong}),
+            )
+            .await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            locked = true;
+            break;
+        }
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert!(locked, "60 failures lock the user");
+    let (s, h, j) = c
+        .post(
+            &format!("{}/v1/users/heidi/verify", bases[1]),
+            json!({"code": totp_sha1(&secret, t + 30)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{j}");
+    assert!(h.get("retry-after").is_some());
     // Readiness of both.
     for base in &bases {
         let r = c.http.get(format!("{base}/readyz")).send().await.unwrap();
