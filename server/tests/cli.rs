@@ -38,9 +38,21 @@ fn migrate_creates_the_schema() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "migrations applied"
     );
-    let bytes = std::fs::read(&db).unwrap();
-    let text = String::from_utf8_lossy(&bytes);
-    assert!(text.contains("CREATE TABLE devices") && text.contains("CREATE TABLE users_state"));
+    let tables = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        tables
+    });
+    for t in ["devices", "users_state", "_sqlx_migrations"] {
+        assert!(tables.iter().any(|n| n == t), "{t} missing: {tables:?}");
+    }
 }
 
 #[test]
