@@ -1,0 +1,52 @@
+//! The one mapping from core errors to JavaScript: an `Error` whose `name` is
+//! `"TwostepError"` and whose `code` is core's stable `.code()`.
+
+use alloc::string::{String, ToString as _};
+use js_sys::{Error, Reflect};
+use wasm_bindgen::JsValue;
+
+/// The code for a value of the wrong JavaScript type or out of range for its parameter
+/// (a time that is not a whole number of seconds, an options field of the wrong type).
+pub const INVALID_ARGUMENT: &str = "invalid_argument";
+
+/// A `TwostepError` with `code` and a human-readable `message`.
+pub fn twostep_error(code: &str, message: &str) -> JsValue {
+    let error = Error::new(message);
+    error.set_name("TwostepError");
+    // Setting a property on a fresh `Error` object cannot fail.
+    let _ = Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
+    error.into()
+}
+
+/// A JavaScript-side type or range error in the argument `what`.
+pub fn invalid_argument(message: &str) -> JsValue {
+    twostep_error(INVALID_ARGUMENT, message)
+}
+
+/// Errors from core, each with its stable code; the message is core's `Display` text.
+pub trait CoreError {
+    /// The stable snake_case code.
+    fn code(&self) -> &'static str;
+    /// The message shown to developers.
+    fn message(&self) -> String;
+}
+
+macro_rules! core_error {
+    ($($t:ty),*) => {$(
+        impl CoreError for $t {
+            fn code(&self) -> &'static str {
+                <$t>::code(self)
+            }
+            fn message(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+
+core_error!(twostep::SecretError, twostep::ParamError, twostep::UriError);
+
+/// Converts any core error into the JavaScript error thrown to the caller.
+pub fn from_core<E: CoreError>(e: E) -> JsValue {
+    twostep_error(e.code(), &e.message())
+}

@@ -1,0 +1,177 @@
+//! # twostep-wasm
+//!
+//! The JavaScript face of [`twostep`]: TOTP/HOTP codes, `otpauth://` key URIs and (feature
+//! `qr`) QR codes, compiled to WebAssembly with wasm-bindgen. The names follow the
+//! JavaScript column of the SDK contract (`generateSecret`, `Totp`, `hotp`, `parseUri`,
+//! `buildUri`, …).
+//!
+//! This crate only converts: JavaScript values to core types and back, core errors to a
+//! JavaScript `Error` named `TwostepError` with core's stable `code`. Every protocol rule
+//! lives in core. Times and counters cross as JavaScript numbers (whole seconds, at most
+//! `Number.MAX_SAFE_INTEGER`), never as `BigInt`.
+//!
+//! ## Features
+//!
+//! - `otp` (default): `Totp` and `hotp` (SHA-1/256/512).
+
+extern crate alloc;
+
+mod convert;
+mod error;
+
+use convert::{field, given, key_uri_from_js, key_uri_to_js, string, time};
+use error::{from_core, invalid_argument, twostep_error};
+use twostep::{KeyUri, Secret};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `crypto.getRandomValues`, the platform's cryptographically secure random source
+    /// (browsers, Node ≥ 19, Deno, workers).
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
+}
+
+/// A new random secret of `bytes` bytes (default 20, at least 16, at most 256), as base32
+/// text; the randomness comes from `crypto.getRandomValues`.
+#[wasm_bindgen(js_name = generateSecret)]
+pub fn generate_secret(bytes: JsValue) -> Result<String, JsValue> {
+    let len = match given(&bytes) {
+        Some(n) => convert::small(n, "bytes", 65_536)? as usize,
+        None => Secret::DEFAULT_LEN,
+    };
+    let mut failed = None;
+    let secret = Secret::random(len, |buf| {
+        if let Err(e) = get_random_values(buf) {
+            failed = Some(e);
+        }
+    })
+    .map_err(from_core)?;
+    if failed.is_some() {
+        return Err(twostep_error(
+            "random_unavailable",
+            "crypto.getRandomValues is not available or failed",
+        ));
+    }
+    Ok(String::from(secret.to_base32().as_str()))
+}
+
+/// Parses an `otpauth://` key URI into a plain object
+/// `{type, secret, issuer?, account, algorithm, digits, period?, counter?, params?}`.
+#[wasm_bindgen(js_name = parseUri)]
+pub fn parse_uri(uri: JsValue) -> Result<JsValue, JsValue> {
+    let text = string(&uri, "uri")?;
+    key_uri_to_js(&KeyUri::parse(&text).map_err(from_core)?)
+}
+
+/// Builds the `otpauth://` URI of a key URI object (the shape `parseUri` returns;
+/// `algorithm`, `digits` and `period` may be left out for SHA1, 6 and 30).
+#[wasm_bindgen(js_name = buildUri)]
+pub fn build_uri(key_uri: JsValue) -> Result<String, JsValue> {
+    Ok(key_uri_from_js(&key_uri)?.to_string())
+}
+
+#[cfg(feature = "otp")]
+mod otp {
+    use super::*;
+    use crate::convert::{algorithm, digits, period, small, whole};
+
+    /// A TOTP generator and verifier (RFC 6238) for one secret.
+    #[wasm_bindgen(js_name = Totp)]
+    #[derive(Debug)]
+    pub struct JsTotp {
+        inner: twostep::Totp,
+    }
+
+    #[wasm_bindgen(js_class = Totp)]
+    impl JsTotp {
+        /// `new Totp({secret, algorithm?, digits?, period?})`: base32 secret, `"SHA1"` (default),
+        /// `"SHA256"` or `"SHA512"`, 6 (default) to 10 digits, period in seconds (default 30).
+        #[wasm_bindgen(constructor)]
+        pub fn new(options: JsValue) -> Result<JsTotp, JsValue> {
+            if !options.is_object() {
+                return Err(invalid_argument(
+                    "new Totp() takes an options object {secret, algorithm?, digits?, period?}",
+                ));
+            }
+            let secret = match given(&field(&options, "secret")?) {
+                Some(v) => convert::secret(v)?,
+                None => return Err(from_core(twostep::UriError::MissingSecret)),
+            };
+            Ok(JsTotp {
+                inner: twostep::Totp::new(
+                    &secret,
+                    algorithm(&options)?,
+                    digits(&options)?,
+                    period(&options)?,
+                ),
+            })
+        }
+
+        /// The TOTP of an `otpauth://totp/…` URI.
+        #[wasm_bindgen(js_name = fromUri)]
+        pub fn from_uri(uri: JsValue) -> Result<JsTotp, JsValue> {
+            let text = string(&uri, "uri")?;
+            Ok(JsTotp {
+                inner: twostep::Totp::from_uri(&text).map_err(from_core)?,
+            })
+        }
+
+        /// The code at `time` (unix seconds; default now).
+        pub fn code(&self, time: JsValue) -> Result<String, JsValue> {
+            Ok(String::from(
+                self.inner.code_at(convert::time(&time)?).as_str(),
+            ))
+        }
+
+        /// Checks `code` at `time` (default now), accepting `window` steps (default 1) before
+        /// or after; returns the matched time step, or `null`. Store the step and accept
+        /// only later ones so no code is used twice.
+        pub fn verify(&self, code: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+            let code = string(&code, "code")?;
+            let unix = time(&field(&options, "time")?)?;
+            let window = match given(&field(&options, "window")?) {
+                Some(w) => small(w, "window", u32::from(u8::MAX))? as u8,
+                None => 1,
+            };
+            Ok(match self.inner.verify(&code, unix, window) {
+                Some(step) => convert::number(step, "step")?,
+                None => JsValue::NULL,
+            })
+        }
+
+        /// Seconds from `time` (default now) until the code changes, 1 to `period`.
+        #[wasm_bindgen(js_name = secondsRemaining)]
+        pub fn seconds_remaining(&self, time: JsValue) -> Result<f64, JsValue> {
+            Ok(self.inner.seconds_remaining(convert::time(&time)?) as f64)
+        }
+
+        /// `"SHA1"`, `"SHA256"` or `"SHA512"`.
+        #[wasm_bindgen(getter)]
+        pub fn algorithm(&self) -> String {
+            String::from(self.inner.algorithm().name())
+        }
+
+        /// The code length.
+        #[wasm_bindgen(getter)]
+        pub fn digits(&self) -> u8 {
+            self.inner.digits().get()
+        }
+
+        /// The time step in seconds.
+        #[wasm_bindgen(getter)]
+        pub fn period(&self) -> u32 {
+            self.inner.period().get()
+        }
+    }
+
+    /// The HOTP code (RFC 4226) of base32 `secret` at `counter`; `options` takes
+    /// `algorithm` and `digits`.
+    #[wasm_bindgen]
+    pub fn hotp(secret: JsValue, counter: JsValue, options: JsValue) -> Result<String, JsValue> {
+        let secret = convert::secret(&secret)?;
+        let counter = whole(&counter, "counter")?;
+        let h = twostep::Hotp::new(&secret, algorithm(&options)?, digits(&options)?);
+        Ok(String::from(h.code(counter).as_str()))
+    }
+}
