@@ -24,6 +24,34 @@ use error::{from_core, invalid_argument, twostep_error};
 use twostep::{KeyUri, Secret};
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** An `otpauth://` key URI as a plain object, the shape every twostep binding uses. */
+export interface KeyUri {
+    type: "totp" | "hotp";
+    secret: string;
+    issuer?: string;
+    account: string;
+    algorithm: Algorithm;
+    digits: number;
+    period?: number;
+    counter?: number;
+    params?: Record<string, string>;
+}
+/** What `buildUri` takes: a `KeyUri` whose algorithm, digits and period may be left out. */
+export type KeyUriInput = Omit<KeyUri, "algorithm" | "digits"> & Partial<Pick<KeyUri, "algorithm" | "digits">>;
+/** A hash algorithm name. */
+export type Algorithm = "SHA1" | "SHA256" | "SHA512";
+/** Options of `new Totp(...)`. */
+export interface TotpOptions { secret: string; algorithm?: Algorithm; digits?: number; period?: number; }
+/** Options of `Totp.verify`. */
+export interface VerifyOptions { time?: number; window?: number; }
+/** Options of `hotp`. */
+export interface HotpOptions { algorithm?: Algorithm; digits?: number; }
+/** The error every function of this package throws. */
+export interface TwostepError extends Error { name: "TwostepError"; code: string; }
+"#;
+
 #[wasm_bindgen]
 extern "C" {
     /// `crypto.getRandomValues`, the platform's cryptographically secure random source
@@ -35,7 +63,9 @@ extern "C" {
 /// A new random secret of `bytes` bytes (default 20, at least 16, at most 256), as base32
 /// text; the randomness comes from `crypto.getRandomValues`.
 #[wasm_bindgen(js_name = generateSecret)]
-pub fn generate_secret(bytes: JsValue) -> Result<String, JsValue> {
+pub fn generate_secret(
+    #[wasm_bindgen(unchecked_optional_param_type = "number")] bytes: JsValue,
+) -> Result<String, JsValue> {
     let len = match given(&bytes) {
         Some(n) => convert::small(n, "bytes", 65_536)? as usize,
         None => Secret::DEFAULT_LEN,
@@ -58,8 +88,10 @@ pub fn generate_secret(bytes: JsValue) -> Result<String, JsValue> {
 
 /// Parses an `otpauth://` key URI into a plain object
 /// `{type, secret, issuer?, account, algorithm, digits, period?, counter?, params?}`.
-#[wasm_bindgen(js_name = parseUri)]
-pub fn parse_uri(uri: JsValue) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = parseUri, unchecked_return_type = "KeyUri")]
+pub fn parse_uri(
+    #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
+) -> Result<JsValue, JsValue> {
     let text = string(&uri, "uri")?;
     key_uri_to_js(&KeyUri::parse(&text).map_err(from_core)?)
 }
@@ -67,7 +99,9 @@ pub fn parse_uri(uri: JsValue) -> Result<JsValue, JsValue> {
 /// Builds the `otpauth://` URI of a key URI object (the shape `parseUri` returns;
 /// `algorithm`, `digits` and `period` may be left out for SHA1, 6 and 30).
 #[wasm_bindgen(js_name = buildUri)]
-pub fn build_uri(key_uri: JsValue) -> Result<String, JsValue> {
+pub fn build_uri(
+    #[wasm_bindgen(js_name = keyUri, unchecked_param_type = "KeyUriInput")] key_uri: JsValue,
+) -> Result<String, JsValue> {
     Ok(key_uri_from_js(&key_uri)?.to_string())
 }
 
@@ -88,7 +122,9 @@ mod otp {
         /// `new Totp({secret, algorithm?, digits?, period?})`: base32 secret, `"SHA1"` (default),
         /// `"SHA256"` or `"SHA512"`, 6 (default) to 10 digits, period in seconds (default 30).
         #[wasm_bindgen(constructor)]
-        pub fn new(options: JsValue) -> Result<JsTotp, JsValue> {
+        pub fn new(
+            #[wasm_bindgen(unchecked_param_type = "TotpOptions")] options: JsValue,
+        ) -> Result<JsTotp, JsValue> {
             if !options.is_object() {
                 return Err(invalid_argument(
                     "new Totp() takes an options object {secret, algorithm?, digits?, period?}",
@@ -110,7 +146,9 @@ mod otp {
 
         /// The TOTP of an `otpauth://totp/…` URI.
         #[wasm_bindgen(js_name = fromUri)]
-        pub fn from_uri(uri: JsValue) -> Result<JsTotp, JsValue> {
+        pub fn from_uri(
+            #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
+        ) -> Result<JsTotp, JsValue> {
             let text = string(&uri, "uri")?;
             Ok(JsTotp {
                 inner: twostep::Totp::from_uri(&text).map_err(from_core)?,
@@ -118,7 +156,10 @@ mod otp {
         }
 
         /// The code at `time` (unix seconds; default now).
-        pub fn code(&self, time: JsValue) -> Result<String, JsValue> {
+        pub fn code(
+            &self,
+            #[wasm_bindgen(unchecked_optional_param_type = "number")] time: JsValue,
+        ) -> Result<String, JsValue> {
             Ok(String::from(
                 self.inner.code_at(convert::time(&time)?).as_str(),
             ))
@@ -127,7 +168,12 @@ mod otp {
         /// Checks `code` at `time` (default now), accepting `window` steps (default 1) before
         /// or after; returns the matched time step, or `null`. Store the step and accept
         /// only later ones so no code is used twice.
-        pub fn verify(&self, code: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        #[wasm_bindgen(unchecked_return_type = "number | null")]
+        pub fn verify(
+            &self,
+            #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
+            #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
+        ) -> Result<JsValue, JsValue> {
             let code = string(&code, "code")?;
             let unix = time(&field(&options, "time")?)?;
             let window = match given(&field(&options, "window")?) {
@@ -142,12 +188,15 @@ mod otp {
 
         /// Seconds from `time` (default now) until the code changes, 1 to `period`.
         #[wasm_bindgen(js_name = secondsRemaining)]
-        pub fn seconds_remaining(&self, time: JsValue) -> Result<f64, JsValue> {
+        pub fn seconds_remaining(
+            &self,
+            #[wasm_bindgen(unchecked_optional_param_type = "number")] time: JsValue,
+        ) -> Result<f64, JsValue> {
             Ok(self.inner.seconds_remaining(convert::time(&time)?) as f64)
         }
 
         /// `"SHA1"`, `"SHA256"` or `"SHA512"`.
-        #[wasm_bindgen(getter)]
+        #[wasm_bindgen(getter, unchecked_return_type = "Algorithm")]
         pub fn algorithm(&self) -> String {
             String::from(self.inner.algorithm().name())
         }
@@ -168,10 +217,23 @@ mod otp {
     /// The HOTP code (RFC 4226) of base32 `secret` at `counter`; `options` takes
     /// `algorithm` and `digits`.
     #[wasm_bindgen]
-    pub fn hotp(secret: JsValue, counter: JsValue, options: JsValue) -> Result<String, JsValue> {
+    pub fn hotp(
+        #[wasm_bindgen(unchecked_param_type = "string")] secret: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] counter: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "HotpOptions")] options: JsValue,
+    ) -> Result<String, JsValue> {
         let secret = convert::secret(&secret)?;
         let counter = whole(&counter, "counter")?;
         let h = twostep::Hotp::new(&secret, algorithm(&options)?, digits(&options)?);
         Ok(String::from(h.code(counter).as_str()))
     }
+}
+
+/// True if `value` is an error thrown by this package: an `Error` named `"TwostepError"`
+/// with a `code`.
+#[wasm_bindgen(js_name = isTwostepError, unchecked_return_type = "value is TwostepError")]
+pub fn is_twostep_error(#[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue) -> bool {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .is_some_and(|e| e.name() == "TwostepError")
 }

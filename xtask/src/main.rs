@@ -3,6 +3,7 @@
 mod demo;
 mod test;
 mod util;
+mod wasm;
 
 use anyhow::{Result, bail};
 
@@ -13,6 +14,7 @@ cargo xtask <task>
   test    run every test: format, lints, unit/integration/property tests, oathtool
           cross-check, bare-metal build, feature powerset
   bench   run the criterion benchmarks of the core crate
+  wasm    build the npm package twostep-wasm (wasm/pkg/) and npm pack it
   fuzz    run each cargo-fuzz target for a bounded time (needs nightly; installed if missing)
 ";
 
@@ -32,6 +34,7 @@ fn run() -> Result<()> {
         "test" => test::run(rest),
         "bench" => test::bench(rest),
         "fuzz" => test::fuzz(rest),
+        "wasm" => wasm::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

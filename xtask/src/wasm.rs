@@ -1,0 +1,234 @@
+//! `cargo xtask wasm` (build the npm package), `cargo xtask size` (what a browser downloads,
+//! beside the JavaScript packages it replaces) and the package's tests for `cargo xtask test`.
+//!
+//! Tools come from the registries only: `wasm-bindgen-cli` from crates.io at the exact
+//! version of the `wasm-bindgen` crate, `wasm-opt` (npm `binaryen`), TypeScript, esbuild,
+//! Vite and playwright-core from npm into `wasm/tools/node_modules`, Chromium from Debian.
+
+use crate::util::{cargo, ensure_apt, ensure_target, exec, root, step};
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+const CRATE_FILE: &str = "twostep_wasm";
+
+/// A build of the package with some of its cargo features.
+struct Variant {
+    name: &'static str,
+    features: &'static str,
+    what: &'static str,
+}
+
+const FULL: Variant = Variant {
+    name: "full",
+    features: "otp",
+    what: "everything: codes, key URIs",
+};
+
+/// The builds the size report compares.
+const VARIANTS: [Variant; 2] = [
+    FULL,
+    Variant {
+        name: "totp",
+        features: "otp",
+        what: "codes + key URIs, no QR",
+    },
+];
+
+fn wasm_dir() -> PathBuf {
+    root().join("wasm")
+}
+
+fn pkg_dir() -> PathBuf {
+    wasm_dir().join("pkg")
+}
+
+fn tools_bin(program: &str) -> PathBuf {
+    wasm_dir().join("tools/node_modules/.bin").join(program)
+}
+
+/// The exact `wasm-bindgen` version pinned in the root Cargo.toml (`"=x.y.z"`).
+fn wasm_bindgen_version() -> Result<String> {
+    let manifest = fs::read_to_string(root().join("Cargo.toml"))?;
+    manifest
+        .lines()
+        .find(|l| l.starts_with("wasm-bindgen ="))
+        .and_then(|l| l.split("\"=").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .context("the root Cargo.toml must pin wasm-bindgen as version = \"=x.y.z\"")
+}
+
+/// The `[workspace.package]` version, which the npm package carries too.
+fn workspace_version() -> Result<String> {
+    let manifest = fs::read_to_string(root().join("Cargo.toml"))?;
+    manifest
+        .split("[workspace.package]")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.starts_with("version =")))
+        .and_then(|l| l.split('"').nth(1))
+        .map(str::to_owned)
+        .context("no version in [workspace.package]")
+}
+
+/// `wasm-bindgen-cli` at exactly the crate's version, installed only when missing or different.
+fn ensure_wasm_bindgen() -> Result<()> {
+    let version = wasm_bindgen_version()?;
+    let installed = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if installed != format!("wasm-bindgen {version}") {
+        step(&format!("install wasm-bindgen-cli {version}"));
+        exec(cargo().args(["install", "wasm-bindgen-cli", "--version", &version]))?;
+    }
+    Ok(())
+}
+
+/// The npm tools of `wasm/tools/package.json`, installed when missing.
+fn ensure_npm_tools() -> Result<()> {
+    ensure_apt(&[("node", "nodejs"), ("npm", "npm")])?;
+    let wanted = ["wasm-opt", "tsc", "esbuild", "vite"];
+    if wanted.iter().any(|p| !tools_bin(p).exists())
+        || !wasm_dir()
+            .join("tools/node_modules/playwright-core")
+            .exists()
+    {
+        step("install the npm tools (binaryen, typescript, esbuild, vite, playwright-core, …)");
+        exec(npm(&wasm_dir().join("tools")).args(["install", "--no-audit", "--no-fund"]))?;
+    }
+    Ok(())
+}
+
+fn npm(dir: &Path) -> Command {
+    let mut c = Command::new("npm");
+    c.current_dir(dir);
+    c
+}
+
+/// Compiles one variant and runs wasm-bindgen for `targets` and `wasm-opt -Oz` into `out`.
+fn build_variant(variant: &Variant, targets: &[&str], out: &Path) -> Result<()> {
+    step(&format!(
+        "build twostep-wasm [{}] ({})",
+        variant.name, variant.what
+    ));
+    // wasm-bindgen reads the `target_features` section, which `strip` would remove;
+    // wasm-opt strips the result instead.
+    exec(cargo().env("CARGO_PROFILE_WASM_STRIP", "false").args([
+        "build",
+        "-p",
+        "twostep-wasm",
+        "--target",
+        TARGET,
+        "--profile",
+        "wasm",
+        "--no-default-features",
+        "--features",
+        variant.features,
+    ]))?;
+    let wasm = root()
+        .join("target")
+        .join(TARGET)
+        .join("wasm")
+        .join(format!("{CRATE_FILE}.wasm"));
+    for target in targets {
+        let dir = out.join(target);
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        exec(Command::new("wasm-bindgen").args([
+            "--target",
+            target,
+            "--out-dir",
+            &dir.to_string_lossy(),
+            "--out-name",
+            CRATE_FILE,
+            &wasm.to_string_lossy(),
+        ]))?;
+        let bg = dir.join(format!("{CRATE_FILE}_bg.wasm"));
+        exec(Command::new(tools_bin("wasm-opt")).args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "--strip-debug",
+            "--strip-producers",
+            &bg.to_string_lossy(),
+            "-o",
+            &bg.to_string_lossy(),
+        ]))?;
+    }
+    Ok(())
+}
+
+/// The npm package directory: `wasm/pkg/twostep-wasm`.
+pub fn package_dir() -> PathBuf {
+    pkg_dir().join("twostep-wasm")
+}
+
+/// `cargo xtask wasm`: the npm package in `wasm/pkg/twostep-wasm` and its `npm pack` tarball.
+pub fn build() -> Result<PathBuf> {
+    ensure_target(TARGET)?;
+    ensure_wasm_bindgen()?;
+    ensure_npm_tools()?;
+    let out = package_dir();
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    fs::create_dir_all(&out)?;
+    build_variant(&FULL, &["web", "bundler", "nodejs"], &out)?;
+
+    step("assemble the npm package");
+    // The package is ESM ("type": "module"); the nodejs target is CommonJS.
+    let node = out.join("node");
+    fs::rename(out.join("nodejs"), &node)?;
+    fs::rename(
+        node.join(format!("{CRATE_FILE}.js")),
+        node.join(format!("{CRATE_FILE}.cjs")),
+    )?;
+    let js = wasm_dir().join("js");
+    fs::copy(js.join("node.js"), node.join("index.js"))?;
+    fs::copy(js.join("index.d.ts"), out.join("index.d.ts"))?;
+    fs::copy(wasm_dir().join("README.md"), out.join("README.md"))?;
+    let version = workspace_version()?;
+    let manifest = fs::read_to_string(js.join("package.json"))?.replace(
+        "\"version\": \"0.0.0\"",
+        &format!("\"version\": \"{version}\""),
+    );
+    fs::write(out.join("package.json"), manifest)?;
+
+    step("npm pack");
+    exec(npm(&out).args(["pack", "--pack-destination", &pkg_dir().to_string_lossy()]))?;
+    let tarball = pkg_dir().join(format!("twostep-wasm-{version}.tgz"));
+    if !tarball.exists() {
+        bail!("npm pack did not write {}", tarball.display());
+    }
+    println!("package: {}", tarball.display());
+
+    step("install the packed package into wasm/tests, as a user would");
+    let tests = wasm_dir().join("tests");
+    exec(npm(&tests).args([
+        "install",
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        &tarball.to_string_lossy(),
+    ]))?;
+
+    step("type-check index.d.ts against a usage file and the generated declarations (tsc)");
+    exec(
+        Command::new(tools_bin("tsc"))
+            .args(["-p", &tests.join("ts/tsconfig.json").to_string_lossy()]),
+    )?;
+    Ok(tarball)
+}
+
+pub fn run(_args: &[String]) -> Result<()> {
+    build().map(|_| ())
+}
