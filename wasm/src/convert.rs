@@ -41,7 +41,7 @@ pub fn string(value: &JsValue, what: &str) -> Result<String, JsValue> {
 /// A whole number from 0 to `Number.MAX_SAFE_INTEGER`, as JavaScript numbers cross.
 pub fn whole(value: &JsValue, what: &str) -> Result<u64, JsValue> {
     match value.as_f64() {
-        Some(n) if n >= 0.0 && n <= MAX_SAFE_INTEGER && n == n.trunc() => Ok(n as u64),
+        Some(n) if (0.0..=MAX_SAFE_INTEGER).contains(&n) && (n as u64) as f64 == n => Ok(n as u64),
         _ => Err(invalid_argument(&concat(
             what,
             " must be a whole number from 0 to Number.MAX_SAFE_INTEGER",
@@ -57,6 +57,7 @@ pub fn small(value: &JsValue, what: &str, max: u32) -> Result<u32, JsValue> {
     }
 }
 
+#[cfg(feature = "otp")]
 /// A time in unix seconds; absent means now (`Date.now() / 1000`, rounded down).
 pub fn time(value: &JsValue) -> Result<u64, JsValue> {
     match given(value) {

@@ -1,7 +1,7 @@
 //! The one mapping from core errors to JavaScript: an `Error` whose `name` is
 //! `"TwostepError"` and whose `code` is core's stable `.code()`.
 
-use alloc::string::{String, ToString as _};
+use alloc::string::String;
 use js_sys::{Error, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -23,12 +23,10 @@ pub fn invalid_argument(message: &str) -> JsValue {
     twostep_error(INVALID_ARGUMENT, message)
 }
 
-/// Errors from core, each with its stable code; the message is core's `Display` text.
+/// Errors from core, each with its stable snake_case `.code()`.
 pub trait CoreError {
-    /// The stable snake_case code.
+    /// The stable code.
     fn code(&self) -> &'static str;
-    /// The message shown to developers.
-    fn message(&self) -> String;
 }
 
 macro_rules! core_error {
@@ -37,16 +35,19 @@ macro_rules! core_error {
             fn code(&self) -> &'static str {
                 <$t>::code(self)
             }
-            fn message(&self) -> String {
-                self.to_string()
-            }
         }
     )*};
 }
 
 core_error!(twostep::SecretError, twostep::ParamError, twostep::UriError);
 
-/// Converts any core error into the JavaScript error thrown to the caller.
+/// Converts any core error into the JavaScript error thrown to the caller. The message is
+/// the code in words ("invalid base32"): core's `Display` texts would pull `core::fmt` and
+/// Unicode tables (through `char`'s `Debug`) into the module, several kilobytes for text
+/// that only repeats the code.
 pub fn from_core<E: CoreError>(e: E) -> JsValue {
-    twostep_error(e.code(), &e.message())
+    let code = e.code();
+    let mut message = String::from("twostep: ");
+    message.extend(code.chars().map(|c| if c == '_' { ' ' } else { c }));
+    twostep_error(code, &message)
 }

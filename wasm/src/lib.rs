@@ -14,13 +14,30 @@
 //!
 //! - `otp` (default): `Totp` and `hotp` (SHA-1/256/512).
 
+// On wasm32 the crate does without std: its panic machinery formats messages nobody can see
+// and would pull `core::fmt` into every export.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
 extern crate alloc;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// No input reaches a panic (every error is a `TwostepError`); if a bug did, the module
+/// traps instead of formatting a message.
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 mod convert;
 mod error;
 
-use convert::{field, given, key_uri_from_js, key_uri_to_js, string, time};
-use error::{from_core, invalid_argument, twostep_error};
+use alloc::string::{String, ToString as _};
+use convert::{given, key_uri_from_js, key_uri_to_js, string};
+use error::{from_core, twostep_error};
 use twostep::{KeyUri, Secret};
 use wasm_bindgen::prelude::*;
 
@@ -109,6 +126,8 @@ pub fn build_uri(
 mod otp {
     use super::*;
     use crate::convert::{algorithm, digits, period, small, whole};
+    use crate::convert::{field, time};
+    use crate::error::invalid_argument;
 
     /// A TOTP generator and verifier (RFC 6238) for one secret.
     #[wasm_bindgen(js_name = Totp)]

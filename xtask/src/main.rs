@@ -15,6 +15,7 @@ cargo xtask <task>
           cross-check, bare-metal build, feature powerset
   bench   run the criterion benchmarks of the core crate
   wasm    build the npm package twostep-wasm (wasm/pkg/) and npm pack it
+  size    size report of the wasm package beside otpauth, otplib and qrcode (gzip -9)
   fuzz    run each cargo-fuzz target for a bounded time (needs nightly; installed if missing)
 ";
 
@@ -35,6 +36,7 @@ fn run() -> Result<()> {
         "bench" => test::bench(rest),
         "fuzz" => test::fuzz(rest),
         "wasm" => wasm::run(rest),
+        "size" => wasm::size(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

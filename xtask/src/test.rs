@@ -47,6 +47,8 @@ pub fn run_all() -> Result<()> {
         "thumbv7em-none-eabihf",
     ]))?;
 
+    crate::wasm::test_steps()?;
+
     step("every feature combination of core builds (cargo hack)");
     ensure_cargo_install("cargo-hack", "cargo-hack", None)?;
     exec(cargo().args([

@@ -27,15 +27,33 @@ const FULL: Variant = Variant {
     what: "everything: codes, key URIs",
 };
 
-/// The builds the size report compares.
-const VARIANTS: [Variant; 2] = [
-    FULL,
-    Variant {
-        name: "totp",
-        features: "otp",
-        what: "codes + key URIs, no QR",
-    },
+/// The builds the size report compares, each with the JavaScript bundles (entry files in
+/// `wasm/tools/size/`) a user would otherwise ship and the budget: the largest of them.
+const VARIANTS: [(Variant, &[&str], &str); 3] = [
+    (FULL, &["otpauth-qrcode"], "otpauth-qrcode"),
+    (
+        Variant {
+            name: "totp",
+            features: "otp",
+            what: "codes + key URIs, no QR",
+        },
+        &["otpauth", "otplib"],
+        "otpauth",
+    ),
+    (
+        Variant {
+            name: "pairing",
+            features: "",
+            what: "key URIs (+ QR once core's qr lands), no HMAC",
+        },
+        &["qrcode"],
+        "qrcode",
+    ),
 ];
+
+/// RUSTFLAGS for the wasm builds: RustCrypto's compact SHA-2 (one round loop instead of
+/// unrolled rounds: SHA-512's compression shrinks from about 10.5 KB to 0.8 KB).
+const WASM_RUSTFLAGS: &str = "--cfg sha2_backend=\"soft\" --cfg sha2_backend_soft=\"compact\"";
 
 fn wasm_dir() -> PathBuf {
     root().join("wasm")
@@ -117,18 +135,26 @@ fn build_variant(variant: &Variant, targets: &[&str], out: &Path) -> Result<()> 
     ));
     // wasm-bindgen reads the `target_features` section, which `strip` would remove;
     // wasm-opt strips the result instead.
-    exec(cargo().env("CARGO_PROFILE_WASM_STRIP", "false").args([
-        "build",
-        "-p",
-        "twostep-wasm",
-        "--target",
-        TARGET,
-        "--profile",
-        "wasm",
-        "--no-default-features",
-        "--features",
-        variant.features,
-    ]))?;
+    exec(
+        cargo()
+            .env("CARGO_PROFILE_WASM_STRIP", "false")
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                WASM_RUSTFLAGS,
+            )
+            .args([
+                "build",
+                "-p",
+                "twostep-wasm",
+                "--target",
+                TARGET,
+                "--profile",
+                "wasm",
+                "--no-default-features",
+                "--features",
+                variant.features,
+            ]),
+    )?;
     let wasm = root()
         .join("target")
         .join(TARGET)
@@ -231,4 +257,182 @@ pub fn build() -> Result<PathBuf> {
 
 pub fn run(_args: &[String]) -> Result<()> {
     build().map(|_| ())
+}
+
+/// The package's tests, for `cargo xtask test`: build and pack it, then the shared vectors,
+/// the error codes and the API in Node (`node --test`), a fresh Vite project's build, and
+/// the same vectors plus the Vite build in headless Chromium.
+pub fn test_steps() -> Result<()> {
+    let tarball = build()?;
+    let tests = wasm_dir().join("tests");
+
+    step("twostep-wasm in Node: shared vectors, error codes, API vs. node:crypto (node --test)");
+    exec(
+        Command::new("node")
+            .current_dir(&tests)
+            .args(["--test", "node/"]),
+    )?;
+
+    step("twostep-wasm in a fresh Vite project (vite build)");
+    let app = pkg_dir().join("vite-app");
+    if app.exists() {
+        fs::remove_dir_all(&app)?;
+    }
+    fs::create_dir_all(&app)?;
+    for file in ["index.html", "main.js", "package.json"] {
+        fs::copy(tests.join("vite").join(file), app.join(file))?;
+    }
+    exec(npm(&app).args([
+        "install",
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        &tarball.to_string_lossy(),
+    ]))?;
+    exec(
+        Command::new(tools_bin("vite"))
+            .current_dir(&app)
+            .args(["build", "--logLevel", "warn"]),
+    )?;
+
+    step("twostep-wasm in headless Chromium: shared vectors (web build) and the Vite build");
+    ensure_apt(&[
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+    ])?;
+    exec(
+        Command::new("node")
+            .current_dir(&tests)
+            .arg("browser/run.mjs")
+            .arg(wasm_dir().join("tools"))
+            .arg(format!(
+                "vectors={}:/wasm/tests/browser/vectors.html",
+                root().display()
+            ))
+            .arg(format!("vite={}:/index.html", app.join("dist").display())),
+    )
+}
+
+fn gzip_len(file: &Path) -> Result<u64> {
+    let out = Command::new("gzip")
+        .arg("-9c")
+        .arg(file)
+        .output()
+        .context("gzip is needed")?;
+    if !out.status.success() {
+        bail!("gzip -9c {} failed", file.display());
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+/// Raw and gzip -9 bytes of files together (each compressed alone, as served).
+fn download(files: &[PathBuf]) -> Result<(u64, u64)> {
+    let mut raw = 0;
+    let mut gz = 0;
+    for f in files {
+        raw += fs::metadata(f)
+            .with_context(|| format!("{}", f.display()))?
+            .len();
+        gz += gzip_len(f)?;
+    }
+    Ok((raw, gz))
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+/// `cargo xtask size`: what a browser downloads for each build (.wasm + JS glue of the `web`
+/// target, raw and gzip -9) beside the npm packages it replaces, bundled with esbuild for the
+/// same functions, then where the bytes of the full build go (twiggy).
+pub fn size(_args: &[String]) -> Result<()> {
+    ensure_target(TARGET)?;
+    ensure_wasm_bindgen()?;
+    ensure_npm_tools()?;
+    crate::util::ensure_cargo_install("twiggy", "twiggy", None)?;
+    let out = pkg_dir().join("size");
+    fs::create_dir_all(&out)?;
+
+    let mut js = std::collections::BTreeMap::new();
+    for (_, bundles, _) in &VARIANTS {
+        for name in *bundles {
+            let bundle = out.join(format!("{name}.min.js"));
+            let entry = wasm_dir().join("tools/size").join(format!("{name}.mjs"));
+            exec(
+                Command::new(tools_bin("esbuild"))
+                    .current_dir(wasm_dir().join("tools"))
+                    .arg(&entry)
+                    .args([
+                        "--bundle",
+                        "--minify",
+                        "--format=esm",
+                        "--platform=browser",
+                        "--log-level=warning",
+                    ])
+                    .arg(format!("--outfile={}", bundle.display())),
+            )?;
+            js.insert(*name, download(&[bundle])?);
+        }
+    }
+
+    let mut rows = Vec::new();
+    for (variant, bundles, budget) in &VARIANTS {
+        let dir = out.join(variant.name);
+        build_variant(variant, &["web"], &dir)?;
+        let wasm = dir.join(format!("web/{CRATE_FILE}_bg.wasm"));
+        let glue = dir.join(format!("web/{CRATE_FILE}.js"));
+        let (wasm_raw, wasm_gz) = download(std::slice::from_ref(&wasm))?;
+        let (glue_raw, glue_gz) = download(&[glue])?;
+        rows.push((
+            variant, *bundles, *budget, wasm_raw, wasm_gz, glue_raw, glue_gz,
+        ));
+    }
+
+    println!("\n## What a browser downloads (gzip -9; raw in brackets)\n");
+    println!("| build | .wasm | JS glue | total | compared with | ratio | budget |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for (variant, bundles, budget, wasm_raw, wasm_gz, glue_raw, glue_gz) in &rows {
+        let total = wasm_gz + glue_gz;
+        let others: Vec<String> = bundles
+            .iter()
+            .map(|b| {
+                let (raw, gz) = js[b];
+                format!("{b} {} ({})", kb(gz), kb(raw))
+            })
+            .collect();
+        let budget_gz = js[budget].1;
+        println!(
+            "| {} ({}) | {} ({}) | {} ({}) | **{}** ({}) | {} | {:.2}x {} | {} |",
+            variant.name,
+            variant.what,
+            kb(*wasm_gz),
+            kb(*wasm_raw),
+            kb(*glue_gz),
+            kb(*glue_raw),
+            kb(total),
+            kb(wasm_raw + glue_raw),
+            others.join(", "),
+            total as f64 / budget_gz as f64,
+            budget,
+            if total <= budget_gz { "met" } else { "OVER" },
+        );
+    }
+
+    step("where the bytes of the full build go (twiggy top, names kept by wasm-opt -g)");
+    let full = out.join("full/web");
+    let named = out.join("full-named.wasm");
+    exec(Command::new(tools_bin("wasm-opt")).args([
+        "-Oz",
+        "-g",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+        &full.join(format!("{CRATE_FILE}_bg.wasm")).to_string_lossy(),
+        "-o",
+        &named.to_string_lossy(),
+    ]))?;
+    exec(Command::new("twiggy").args(["top", "-n", "25", &named.to_string_lossy()]))
 }
