@@ -107,7 +107,7 @@ impl Hotp {
     /// The numeric value of the code for `counter` (the code without leading zeros).
     #[inline]
     pub(crate) fn value(&self, counter: u64) -> u32 {
-        (u64::from(self.hmac.truncated(counter)) % self.digits.modulus()) as u32
+        self.digits.reduce(self.hmac.truncated(counter))
     }
 
     /// Checks `code` against counters `counter..=counter + look_ahead` (for resynchronising

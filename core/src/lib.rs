@@ -44,9 +44,15 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(any(feature = "qr", feature = "migration"))]
+mod base64;
 mod hmac;
 pub mod hotp;
+#[cfg(feature = "migration")]
+pub mod migration;
 pub mod params;
+#[cfg(feature = "qr")]
+pub mod qr;
 pub mod secret;
 pub mod totp;
 pub mod uri;
@@ -55,5 +61,5 @@ pub use hotp::{Code, Hotp};
 pub use params::{Algorithm, Digits, ParamError, Period};
 pub use secret::{Secret, SecretError};
 pub use totp::Totp;
-pub use uri::{KeyUri, OtpKind, UriError};
+pub use uri::{KeyUri, KeyUriFields, OtpKind, UriError};
 pub use zeroize::Zeroizing;

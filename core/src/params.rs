@@ -78,9 +78,27 @@ impl Digits {
         self.0
     }
 
-    /// 10^digits, the modulus of the truncated HMAC.
-    pub(crate) const fn modulus(self) -> u64 {
-        10u64.pow(self.0 as u32)
+    /// The truncated 31-bit HMAC value reduced to this many decimal digits (RFC 4226 5.3).
+    #[inline(always)]
+    pub(crate) const fn reduce(self, value: u32) -> u32 {
+        const POW10: [u32; 10] = [
+            1,
+            10,
+            100,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            10_000_000,
+            100_000_000,
+            1_000_000_000,
+        ];
+        // A 31-bit value has at most 10 digits: for 10 digits there is nothing to reduce.
+        if self.0 as usize >= POW10.len() {
+            value
+        } else {
+            value % POW10[self.0 as usize]
+        }
     }
 }
 

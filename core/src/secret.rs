@@ -112,10 +112,10 @@ impl Secret {
         if matches!(symbols % 8, 1 | 3 | 6) {
             return Err(SecretError::InvalidLength { symbols });
         }
-        if let Some(position) = first_pad {
-            if (symbols + padding) % 8 != 0 || padding >= 8 {
-                return Err(SecretError::InvalidPadding { position });
-            }
+        if let Some(position) = first_pad
+            && (!(symbols + padding).is_multiple_of(8) || padding >= 8)
+        {
+            return Err(SecretError::InvalidPadding { position });
         }
         check_len(bytes.len())?;
         Ok(Secret {

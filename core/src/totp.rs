@@ -114,15 +114,15 @@ impl Totp {
             if before.is_none() && after.is_none() {
                 break;
             }
-            if let Some(s) = before {
-                if self.hotp.matches(wanted, s) {
-                    return Some(s);
-                }
+            if let Some(s) = before
+                && self.hotp.matches(wanted, s)
+            {
+                return Some(s);
             }
-            if let Some(s) = after {
-                if self.hotp.matches(wanted, s) {
-                    return Some(s);
-                }
+            if let Some(s) = after
+                && self.hotp.matches(wanted, s)
+            {
+                return Some(s);
             }
         }
         None

@@ -1,0 +1,713 @@
+//! The QR code symbol (ISO/IEC 18004): segment encoding, Reed–Solomon error correction,
+//! module placement and mask selection by the standard penalty rules.
+//!
+//! Rows and columns are bit sets ([`Line`]), so masking and the penalty rules work on 64
+//! modules at a time.
+
+use super::{EcLevel, QrError};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ops::{BitAnd, BitOr, BitXor, Not};
+
+/// A row (or column) of modules as a bit set: bit `i` is module `i`, dark when set. 192 bits
+/// hold the widest symbol (177 modules) with a 4-module margin on each side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Line(pub(crate) [u64; 3]);
+
+macro_rules! line_op {
+    ($trait:ident, $method:ident, $op:tt) => {
+        impl $trait for Line {
+            type Output = Line;
+            #[inline]
+            fn $method(self, o: Line) -> Line {
+                let [a, b, c] = self.0;
+                let [x, y, z] = o.0;
+                Line([a $op x, b $op y, c $op z])
+            }
+        }
+    };
+}
+line_op!(BitAnd, bitand, &);
+line_op!(BitOr, bitor, |);
+line_op!(BitXor, bitxor, ^);
+
+impl Not for Line {
+    type Output = Line;
+    #[inline]
+    fn not(self) -> Line {
+        let [a, b, c] = self.0;
+        Line([!a, !b, !c])
+    }
+}
+
+impl Line {
+    /// Bit `i` of the result is bit `i + k` of `self` (`0 < k < 64`).
+    #[inline]
+    fn shr(self, k: u32) -> Line {
+        let [a, b, c] = self.0;
+        Line([a >> k | b << (64 - k), b >> k | c << (64 - k), c >> k])
+    }
+
+    /// Bit `i + k` of the result is bit `i` of `self` (`0 < k < 64`).
+    #[inline]
+    fn shl(self, k: u32) -> Line {
+        let [a, b, c] = self.0;
+        Line([a << k, b << k | a >> (64 - k), c << k | b >> (64 - k)])
+    }
+
+    #[inline]
+    fn count(self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+
+    /// Whether module `i` is dark; false beyond the line.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> bool {
+        self.0.get(i >> 6).is_some_and(|w| w >> (i & 63) & 1 != 0)
+    }
+
+    #[inline]
+    fn set(&mut self, i: usize, on: bool) {
+        if let Some(w) = self.0.get_mut(i >> 6) {
+            let bit = 1 << (i & 63);
+            if on { *w |= bit } else { *w &= !bit }
+        }
+    }
+
+    /// Bits `from..to` set.
+    fn range(from: usize, to: usize) -> Line {
+        let mut l = Line::default();
+        for i in from..to {
+            l.set(i, true);
+        }
+        l
+    }
+}
+
+/// Error correction codewords per block, by level (L, M, Q, H) and version 1–40.
+const ECC_PER_BLOCK: [[u8; 40]; 4] = [
+    [
+        7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28, 28, 28, 30,
+        30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
+    ],
+    [
+        10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28,
+        28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+    ],
+    [
+        13, 22, 18, 26, 18, 24, 18, 22, 20, 24, 28, 26, 24, 20, 30, 24, 28, 28, 26, 30, 28, 30, 30,
+        30, 30, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
+    ],
+    [
+        17, 28, 22, 16, 22, 28, 26, 26, 24, 28, 24, 28, 22, 24, 24, 30, 28, 28, 26, 28, 30, 24, 30,
+        30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
+    ],
+];
+
+/// Error correction blocks, by level (L, M, Q, H) and version 1–40.
+const BLOCKS: [[u8; 40]; 4] = [
+    [
+        1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8, 8, 9, 9, 10, 12, 12, 12, 13,
+        14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25,
+    ],
+    [
+        1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23,
+        25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
+    ],
+    [
+        1, 1, 2, 2, 4, 4, 6, 6, 8, 8, 8, 10, 12, 16, 12, 17, 16, 18, 21, 20, 23, 23, 25, 27, 29,
+        34, 34, 35, 38, 40, 43, 45, 48, 51, 53, 56, 59, 62, 65, 68,
+    ],
+    [
+        1, 1, 2, 4, 4, 4, 5, 6, 8, 8, 11, 11, 16, 16, 18, 16, 19, 21, 25, 25, 25, 34, 30, 32, 35,
+        37, 40, 42, 45, 48, 51, 54, 57, 60, 63, 66, 70, 74, 77, 81,
+    ],
+];
+
+/// The QR alphanumeric character set, in code order.
+const ALPHANUMERIC: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+/// The most characters any symbol holds (numeric mode, version 40-L).
+const MAX_CHARS: usize = 7089;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Numeric,
+    Alphanumeric,
+    Byte,
+}
+
+impl Mode {
+    /// The most compact mode that holds all of `data` in a single segment.
+    fn of(data: &[u8]) -> Mode {
+        if !data.is_empty() && data.iter().all(u8::is_ascii_digit) {
+            Mode::Numeric
+        } else if !data.is_empty() && data.iter().all(|b| ALPHANUMERIC.contains(b)) {
+            Mode::Alphanumeric
+        } else {
+            Mode::Byte
+        }
+    }
+
+    /// Bits of the character count indicator in `version`.
+    fn count_bits(self, version: usize) -> usize {
+        let group = (version + 7) / 17; // 1–9, 10–26, 27–40
+        match self {
+            Mode::Numeric => 10 + 2 * group,
+            Mode::Alphanumeric => 9 + 2 * group,
+            Mode::Byte => {
+                if group == 0 {
+                    8
+                } else {
+                    16
+                }
+            }
+        }
+    }
+
+    /// Bits of the encoded characters (after the header).
+    fn data_bits(self, len: usize) -> usize {
+        match self {
+            Mode::Numeric => len / 3 * 10 + (len % 3 * 3 + 1) * usize::from(!len.is_multiple_of(3)),
+            Mode::Alphanumeric => len / 2 * 11 + len % 2 * 6,
+            Mode::Byte => len * 8,
+        }
+    }
+}
+
+/// Modules available for codewords (data + error correction + remainder bits).
+fn raw_modules(version: usize) -> usize {
+    let mut n = (16 * version + 128) * version + 64;
+    if version >= 2 {
+        let align = version / 7 + 2;
+        n -= (25 * align - 10) * align - 55;
+        if version >= 7 {
+            n -= 36;
+        }
+    }
+    n
+}
+
+/// `(error correction codewords per block, blocks)` of a version and level.
+fn ecc_shape(version: usize, ec: EcLevel) -> (usize, usize) {
+    let i = version - 1;
+    let ec = ec as usize;
+    (
+        usize::from(ECC_PER_BLOCK[ec][i]),
+        usize::from(BLOCKS[ec][i]),
+    )
+}
+
+fn data_codewords(version: usize, ec: EcLevel) -> usize {
+    let (per_block, blocks) = ecc_shape(version, ec);
+    raw_modules(version) / 8 - per_block * blocks
+}
+
+/// Big-endian bit writer.
+struct Bits {
+    bytes: Vec<u8>,
+    acc: u64,
+    pending: u32,
+}
+
+impl Bits {
+    fn push(&mut self, value: u32, count: u32) {
+        self.acc = self.acc << count | u64::from(value);
+        self.pending += count;
+        while self.pending >= 8 {
+            self.pending -= 8;
+            self.bytes.push((self.acc >> self.pending) as u8);
+        }
+    }
+}
+
+/// The data codewords: one segment in the most compact mode, terminator and padding.
+fn data_stream(data: &[u8], mode: Mode, version: usize, capacity: usize) -> Vec<u8> {
+    let mut bits = Bits {
+        bytes: Vec::with_capacity(capacity),
+        acc: 0,
+        pending: 0,
+    };
+    bits.push(
+        match mode {
+            Mode::Numeric => 1,
+            Mode::Alphanumeric => 2,
+            Mode::Byte => 4,
+        },
+        4,
+    );
+    bits.push(data.len() as u32, mode.count_bits(version) as u32);
+    match mode {
+        Mode::Numeric => {
+            for group in data.chunks(3) {
+                let value = group.iter().fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
+                bits.push(value, 3 * group.len() as u32 + 1);
+            }
+        }
+        Mode::Alphanumeric => {
+            let code = |c: &u8| ALPHANUMERIC.iter().position(|a| a == c).unwrap_or(0) as u32;
+            for pair in data.chunks(2) {
+                match pair {
+                    [a, b] => bits.push(code(a) * 45 + code(b), 11),
+                    [a] => bits.push(code(a), 6),
+                    _ => {}
+                }
+            }
+        }
+        Mode::Byte => {
+            for &b in data {
+                bits.push(u32::from(b), 8);
+            }
+        }
+    }
+    // Terminator (up to four zero bits), then zero bits to the byte boundary.
+    let used = bits.bytes.len() * 8 + bits.pending as usize;
+    let terminator = (capacity * 8 - used).min(4) as u32;
+    bits.push(0, terminator);
+    bits.push(0, (8 - bits.pending) % 8);
+    let mut pad = [0xEC, 0x11].into_iter().cycle();
+    while bits.bytes.len() < capacity {
+        bits.bytes.push(pad.next().unwrap_or(0));
+    }
+    bits.bytes
+}
+
+/// GF(2^8) with the QR polynomial x^8 + x^4 + x^3 + x^2 + 1, as log/antilog tables.
+struct Gf {
+    exp: [u8; 512],
+    log: [u8; 256],
+}
+
+impl Gf {
+    fn new() -> Gf {
+        let mut gf = Gf {
+            exp: [0; 512],
+            log: [0; 256],
+        };
+        let mut x: u16 = 1;
+        for i in 0..255 {
+            gf.exp[i] = x as u8;
+            gf.exp[i + 255] = x as u8;
+            gf.log[usize::from(x)] = i as u8;
+            x <<= 1;
+            if x & 0x100 != 0 {
+                x ^= 0x11D;
+            }
+        }
+        gf
+    }
+
+    fn mul(&self, a: u8, b: u8) -> u8 {
+        if a == 0 || b == 0 {
+            0
+        } else {
+            self.exp[usize::from(self.log[usize::from(a)]) + usize::from(self.log[usize::from(b)])]
+        }
+    }
+
+    /// The coefficients (highest degree first, leading 1 omitted) of the Reed–Solomon
+    /// generator polynomial (x - a^0)(x - a^1)…(x - a^(degree-1)).
+    fn generator(&self, degree: usize) -> [u8; 30] {
+        let mut g = [0u8; 30];
+        let degree = degree.min(30);
+        if let Some(last) = degree.checked_sub(1) {
+            g[last] = 1;
+        }
+        let mut root = 1u8;
+        for _ in 0..degree {
+            for j in 0..degree {
+                g[j] = self.mul(g[j], root);
+                if j + 1 < degree {
+                    g[j] ^= g[j + 1];
+                }
+            }
+            root = self.mul(root, 2);
+        }
+        g
+    }
+
+    /// Appends the Reed–Solomon remainder of `data` (the error correction codewords), given
+    /// the logarithms of the generator's coefficients (none of which is zero).
+    fn remainder(&self, data: &[u8], generator: &[u8; 30], degree: usize, out: &mut Vec<u8>) {
+        let mut rem = [0u8; 30];
+        let rem_len = degree.min(30);
+        for &b in data {
+            let factor = b ^ rem[0];
+            rem.copy_within(1.., 0);
+            rem[29] = 0;
+            if factor != 0 {
+                let lf = usize::from(self.log[usize::from(factor)]);
+                for (r, &g) in rem.iter_mut().zip(&generator[..rem_len]) {
+                    *r ^= self.exp[lf + usize::from(g)];
+                }
+            }
+        }
+        out.extend_from_slice(&rem[..rem_len]);
+    }
+}
+
+/// All codewords in placement order: data blocks interleaved, then their error correction
+/// codewords interleaved.
+fn codewords(data: &[u8], version: usize, ec: EcLevel) -> Vec<u8> {
+    let (per_block, blocks) = ecc_shape(version, ec);
+    let total = raw_modules(version) / 8;
+    let short_blocks = blocks - total % blocks;
+    let short_len = total / blocks - per_block;
+    let gf = Gf::new();
+    let generator = gf.generator(per_block).map(|c| gf.log[usize::from(c)]);
+    let block = |k: usize| {
+        let start = k * short_len + k.saturating_sub(short_blocks);
+        let len = short_len + usize::from(k >= short_blocks);
+        data.get(start..start + len).unwrap_or_default()
+    };
+    let mut ecc = Vec::with_capacity(per_block * blocks);
+    for k in 0..blocks {
+        gf.remainder(block(k), &generator, per_block, &mut ecc);
+    }
+    let mut out = Vec::with_capacity(total);
+    for i in 0..=short_len {
+        for k in 0..blocks {
+            if let Some(&b) = block(k).get(i) {
+                out.push(b);
+            }
+        }
+    }
+    for i in 0..per_block {
+        out.extend(ecc.iter().skip(i).step_by(per_block).take(blocks));
+    }
+    out
+}
+
+/// The symbol being built: dark modules and function-pattern modules, each kept both by
+/// row and by column.
+struct Grid {
+    size: usize,
+    rows: Vec<Line>,
+    cols: Vec<Line>,
+    fn_rows: Vec<Line>,
+    fn_cols: Vec<Line>,
+}
+
+fn set_in(lines: &mut [Line], i: usize, j: usize, on: bool) {
+    if let Some(line) = lines.get_mut(i) {
+        line.set(j, on);
+    }
+}
+
+impl Grid {
+    fn new(size: usize) -> Grid {
+        // Bits beyond the symbol count as function modules, so masks never touch them.
+        let outside = !Line::range(0, size);
+        Grid {
+            size,
+            rows: vec![Line::default(); size],
+            cols: vec![Line::default(); size],
+            fn_rows: vec![outside; size],
+            fn_cols: vec![outside; size],
+        }
+    }
+
+    fn set(&mut self, x: usize, y: usize, dark: bool) {
+        set_in(&mut self.rows, y, x, dark);
+        set_in(&mut self.cols, x, y, dark);
+    }
+
+    fn set_function(&mut self, x: usize, y: usize, dark: bool) {
+        self.set(x, y, dark);
+        set_in(&mut self.fn_rows, y, x, true);
+        set_in(&mut self.fn_cols, x, y, true);
+    }
+
+    fn is_function(&self, x: usize, y: usize) -> bool {
+        self.fn_rows.get(y).is_none_or(|l| l.get(x))
+    }
+
+    /// Draws `pattern(dx, dy)` (dark or light) for `-r..=r` around `(cx, cy)`, clipped.
+    fn square(&mut self, cx: usize, cy: usize, r: usize, dark: impl Fn(usize) -> bool) {
+        for y in cy.saturating_sub(r)..=(cy + r).min(self.size - 1) {
+            for x in cx.saturating_sub(r)..=(cx + r).min(self.size - 1) {
+                self.set_function(x, y, dark(x.abs_diff(cx).max(y.abs_diff(cy))));
+            }
+        }
+    }
+
+    fn draw_function_patterns(&mut self, version: usize) {
+        let size = self.size;
+        for i in 0..size {
+            self.set_function(6, i, i % 2 == 0);
+            self.set_function(i, 6, i % 2 == 0);
+        }
+        let far = size - 4;
+        for (x, y) in [(3, 3), (far, 3), (3, far)] {
+            self.square(x, y, 4, |d| d != 2 && d != 4);
+        }
+        if version > 1 {
+            let count = version / 7 + 2;
+            let step = (version * 8 + count * 3 + 5) / (count * 4 - 4) * 2;
+            let position = |i: usize| {
+                if i == 0 {
+                    6
+                } else {
+                    size - 7 - (count - 1 - i) * step
+                }
+            };
+            for i in 0..count {
+                for j in 0..count {
+                    // The three corners hold finder patterns.
+                    let corner = (i == 0 || j == 0) && (i + j == 0 || i + j == count - 1);
+                    if !corner {
+                        self.square(position(i), position(j), 2, |d| d != 1);
+                    }
+                }
+            }
+        }
+        self.draw_format(0, EcLevel::Medium);
+        if version >= 7 {
+            let mut rem = version as u32;
+            for _ in 0..12 {
+                rem = (rem << 1) ^ ((rem >> 11) * 0x1F25);
+            }
+            let bits = (version as u32) << 12 | rem;
+            for i in 0..18 {
+                let dark = bits >> i & 1 != 0;
+                let (a, b) = (size - 11 + i % 3, i / 3);
+                self.set_function(a, b, dark);
+                self.set_function(b, a, dark);
+            }
+        }
+    }
+
+    /// Draws both copies of the format information (level and mask) and the dark module.
+    fn draw_format(&mut self, mask: u8, ec: EcLevel) {
+        let data = ((ec as u32) ^ 1) << 3 | u32::from(mask);
+        let mut rem = data;
+        for _ in 0..10 {
+            rem = (rem << 1) ^ ((rem >> 9) * 0x537);
+        }
+        let bits = (data << 10 | rem) ^ 0x5412;
+        let bit = |i: usize| bits >> i & 1 != 0;
+        let size = self.size;
+        for i in 0..6 {
+            self.set_function(8, i, bit(i));
+        }
+        self.set_function(8, 7, bit(6));
+        self.set_function(8, 8, bit(7));
+        self.set_function(7, 8, bit(8));
+        for i in 9..15 {
+            self.set_function(14 - i, 8, bit(i));
+        }
+        for i in 0..8 {
+            self.set_function(size - 1 - i, 8, bit(i));
+        }
+        for i in 8..15 {
+            self.set_function(8, size - 15 + i, bit(i));
+        }
+        self.set_function(8, size - 8, true);
+    }
+
+    /// Places the codewords in the zigzag order of the standard, skipping function modules.
+    fn draw_codewords(&mut self, codewords: &[u8]) {
+        let size = self.size;
+        let mut bits = codewords
+            .iter()
+            .flat_map(|&b| (0..8).rev().map(move |i| b >> i & 1 != 0));
+        let mut right = size - 1;
+        loop {
+            if right == 6 {
+                right = 5;
+            }
+            let upward = (right + 1) & 2 == 0;
+            for vert in 0..size {
+                let y = if upward { size - 1 - vert } else { vert };
+                for x in [right, right - 1] {
+                    if !self.is_function(x, y) {
+                        match bits.next() {
+                            Some(true) => self.set(x, y, true),
+                            Some(false) => {}
+                            None => return,
+                        }
+                    }
+                }
+            }
+            if right < 3 {
+                return;
+            }
+            right -= 2;
+        }
+    }
+}
+
+/// Whether mask `mask` inverts the module at column `x`, row `y`.
+fn mask_bit(mask: u8, x: usize, y: usize) -> bool {
+    match mask {
+        0 => (x + y).is_multiple_of(2),
+        1 => y.is_multiple_of(2),
+        2 => x.is_multiple_of(3),
+        3 => (x + y).is_multiple_of(3),
+        4 => (y / 2 + x / 3).is_multiple_of(2),
+        5 => x * y % 2 + x * y % 3 == 0,
+        6 => (x * y % 2 + x * y % 3).is_multiple_of(2),
+        _ => ((x + y) % 2 + x * y % 3).is_multiple_of(2),
+    }
+}
+
+/// A 12-periodic bit pattern repeated along a whole line.
+fn repeat12(pattern: u64) -> Line {
+    const EVERY_12: u64 = 0x1001_0010_0100_1001;
+    let phase = |k: u32| ((pattern >> k) | (pattern << (12 - k))) & 0xFFF;
+    Line([
+        pattern.wrapping_mul(EVERY_12),
+        phase(4).wrapping_mul(EVERY_12),
+        phase(8).wrapping_mul(EVERY_12),
+    ])
+}
+
+/// The lines of a mask: every mask repeats with period 12 (or a divisor) along both axes,
+/// so 12 row patterns and 12 column patterns describe it.
+fn mask_lines(mask: u8) -> ([Line; 12], [Line; 12]) {
+    let bits = |f: &dyn Fn(usize) -> bool| (0..12).filter(|&i| f(i)).fold(0, |p, i| p | 1 << i);
+    let by_row = core::array::from_fn(|y| repeat12(bits(&|x| mask_bit(mask, x, y))));
+    let by_col = core::array::from_fn(|x| repeat12(bits(&|y| mask_bit(mask, x, y))));
+    (by_row, by_col)
+}
+
+/// Penalty points of lines (rows or columns) after masking: rule 1 (runs of five or more
+/// modules of one colour), rule 3 (1:1:3:1:1 finder-like patterns with four light modules
+/// on one side, the quiet zone counting as light) and, for rows, rule 2 (2×2 blocks of one
+/// colour). Also returns the number of dark modules (rule 4).
+fn penalty(
+    lines: &[Line],
+    functions: &[Line],
+    mask: &[Line; 12],
+    size: usize,
+    blocks: bool,
+) -> (u32, u32) {
+    // Lines are shifted by 4 so the quiet zone fits left of the symbol.
+    let valid = Line::range(4, size + 3);
+    let mut points = 0;
+    let mut dark = 0;
+    let mut previous = Line::default();
+    for (i, (&line, &function)) in lines.iter().zip(functions).enumerate() {
+        let masked = line ^ (mask[i % 12] & !function);
+        dark += masked.count();
+        let d = masked.shl(4);
+        let (d1, d2, d3) = (d.shr(1), d.shr(2), d.shr(3));
+        // Rule 1: a run of length n >= 5 scores n - 2 = (windows of five) + 2.
+        let same = !(d ^ d1) & valid;
+        let fives = same & same.shr(1) & same.shr(2) & same.shr(3);
+        points += fives.count() + 2 * (fives & !fives.shl(1)).count();
+        // Rule 3: dark-light-dark×3-light-dark with four light modules before or after.
+        let core = d & !d1 & d2 & d3 & d.shr(4) & !d.shr(5) & d.shr(6);
+        let light4 = !(d | d1 | d2 | d3);
+        points += 40 * ((core & light4.shr(7)).count() + (core & light4.shl(4)).count());
+        // Rule 2: 2×2 blocks of one colour.
+        if blocks && i > 0 {
+            let vertical = !(d ^ previous);
+            points += 3 * (vertical & vertical.shr(1) & same).count();
+        }
+        previous = d;
+    }
+    (points, dark)
+}
+
+/// An encoded symbol: version, mask and the module rows.
+pub(crate) struct Symbol {
+    pub(crate) version: u8,
+    pub(crate) mask: u8,
+    pub(crate) rows: Vec<Line>,
+}
+
+/// Encodes `data` in the smallest version that holds it at level `ec`, with the mask of
+/// the lowest penalty.
+pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
+    if data.len() > MAX_CHARS {
+        return Err(QrError::DataTooLong);
+    }
+    let mode = Mode::of(data);
+    let version = (1..=40)
+        .find(|&v| {
+            let count_bits = mode.count_bits(v);
+            data.len() < 1 << count_bits
+                && 4 + count_bits + mode.data_bits(data.len()) <= data_codewords(v, ec) * 8
+        })
+        .ok_or(QrError::DataTooLong)?;
+    let stream = data_stream(data, mode, version, data_codewords(version, ec));
+    let all = codewords(&stream, version, ec);
+
+    let size = version * 4 + 17;
+    let mut grid = Grid::new(size);
+    grid.draw_function_patterns(version);
+    grid.draw_codewords(&all);
+
+    let mut best = (u32::MAX, 0u8);
+    for mask in 0..8 {
+        grid.draw_format(mask, ec);
+        let (by_row, by_col) = mask_lines(mask);
+        let (row_points, dark) = penalty(&grid.rows, &grid.fn_rows, &by_row, size, true);
+        let (col_points, _) = penalty(&grid.cols, &grid.fn_cols, &by_col, size, false);
+        let total = size * size;
+        let deviation = (dark as usize * 20).abs_diff(total * 10);
+        let balance = deviation.div_ceil(total).saturating_sub(1) as u32 * 10;
+        let points = row_points + col_points + balance;
+        if points < best.0 {
+            best = (points, mask);
+        }
+    }
+    let mask = best.1;
+    grid.draw_format(mask, ec);
+    let (by_row, _) = mask_lines(mask);
+    let rows = grid
+        .rows
+        .iter()
+        .zip(&grid.fn_rows)
+        .enumerate()
+        .map(|(y, (&line, &function))| line ^ (by_row[y % 12] & !function))
+        .collect();
+    Ok(Symbol {
+        version: version as u8,
+        mask,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacities_match_the_standard() {
+        // ISO/IEC 18004 table 7: data codewords of selected versions and levels.
+        assert_eq!(data_codewords(1, EcLevel::Low), 19);
+        assert_eq!(data_codewords(1, EcLevel::High), 9);
+        assert_eq!(data_codewords(10, EcLevel::Medium), 216);
+        assert_eq!(data_codewords(40, EcLevel::Low), 2956);
+        assert_eq!(data_codewords(40, EcLevel::High), 1276);
+        assert_eq!(raw_modules(40) / 8, 3706);
+    }
+
+    #[test]
+    fn generator_polynomials_have_no_zero_coefficient() {
+        // The remainder loop works with logarithms, defined only for non-zero coefficients.
+        let gf = Gf::new();
+        for degree in ECC_PER_BLOCK.iter().flatten() {
+            let degree = usize::from(*degree);
+            assert!(
+                gf.generator(degree)[..degree].iter().all(|&c| c != 0),
+                "{degree}"
+            );
+        }
+    }
+
+    #[test]
+    fn reed_solomon_matches_iso_annex_example() {
+        // ISO/IEC 18004 annex I: "01234567" in version 1-M.
+        let data = [
+            16, 32, 12, 86, 97, 128, 236, 17, 236, 17, 236, 17, 236, 17, 236, 17,
+        ];
+        let gf = Gf::new();
+        let mut ecc = Vec::new();
+        let generator = gf.generator(10).map(|c| gf.log[usize::from(c)]);
+        gf.remainder(&data, &generator, 10, &mut ecc);
+        assert_eq!(ecc, [165, 36, 212, 193, 237, 54, 199, 135, 44, 85]);
+    }
+}

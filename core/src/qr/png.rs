@@ -1,0 +1,256 @@
+//! PNG: a 1-bit palette image in a zlib stream compressed with fixed-Huffman deflate,
+//! where repeated pixel rows and runs become back-references.
+
+use super::{QrCode, QrError, QrOptions};
+use alloc::vec::Vec;
+
+pub(super) fn png(code: &QrCode, options: &QrOptions) -> Result<Vec<u8>, QrError> {
+    if !(1..=64).contains(&options.scale) {
+        return Err(QrError::InvalidScale);
+    }
+    let scale = usize::from(options.scale);
+    let quiet = usize::from(options.quiet_zone);
+    let modules = code.width() + 2 * quiet;
+    let pixels = modules * scale;
+    let stride = pixels.div_ceil(8) + 1;
+
+    let mut z = Deflate::new(stride * modules / 4);
+    let mut adler = Adler::default();
+    let mut previous: Option<Vec<u8>> = None;
+    for y in 0..modules {
+        let mut row = alloc::vec![0u8; stride];
+        for x in 0..modules {
+            if code.is_dark(x.wrapping_sub(quiet), y.wrapping_sub(quiet)) {
+                for px in x * scale..(x + 1) * scale {
+                    if let Some(byte) = row.get_mut(1 + px / 8) {
+                        *byte |= 0x80 >> (px % 8);
+                    }
+                }
+            }
+        }
+        let repeats = if previous.as_ref() == Some(&row) {
+            scale
+        } else {
+            z.row(&row, previous.as_deref());
+            scale - 1
+        };
+        z.repeat(repeats * stride, stride);
+        for _ in 0..scale {
+            adler.update(&row);
+        }
+        previous = Some(row);
+    }
+    let idat = z.finish(adler.value());
+
+    let mut out = Vec::with_capacity(idat.len() + 80);
+    out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    let side = (pixels as u32).to_be_bytes();
+    let mut header = [0u8; 13];
+    header[..4].copy_from_slice(&side);
+    header[4..8].copy_from_slice(&side);
+    header[8] = 1; // bit depth
+    header[9] = 3; // palette
+    chunk(&mut out, b"IHDR", &header);
+    let (light, dark) = (options.light, options.dark);
+    chunk(
+        &mut out,
+        b"PLTE",
+        &[light.r, light.g, light.b, dark.r, dark.g, dark.b],
+    );
+    if light.a != 255 || dark.a != 255 {
+        chunk(&mut out, b"tRNS", &[light.a, dark.a]);
+    }
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", &[]);
+    Ok(out)
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(out.get(start..).unwrap_or_default());
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// CRC-32 (ISO 3309, as PNG uses it), four bits at a time.
+fn crc32(data: &[u8]) -> u32 {
+    const TABLE: [u32; 16] = {
+        let mut table = [0u32; 16];
+        let mut i = 0;
+        while i < 16 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 4 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            table[i] = c;
+            i += 1;
+        }
+        table
+    };
+    let mut crc = !0u32;
+    for &b in data {
+        crc = TABLE[((crc ^ u32::from(b)) & 15) as usize] ^ (crc >> 4);
+        crc = TABLE[((crc ^ u32::from(b >> 4)) & 15) as usize] ^ (crc >> 4);
+    }
+    !crc
+}
+
+/// Adler-32 (RFC 1950).
+#[derive(Clone, Copy)]
+struct Adler {
+    a: u32,
+    b: u32,
+}
+
+impl Default for Adler {
+    fn default() -> Self {
+        Adler { a: 1, b: 0 }
+    }
+}
+
+impl Adler {
+    fn update(&mut self, data: &[u8]) {
+        // 5552 bytes is the most that cannot overflow u32 before the reduction.
+        for block in data.chunks(5552) {
+            for &byte in block {
+                self.a += u32::from(byte);
+                self.b += self.a;
+            }
+            self.a %= 65521;
+            self.b %= 65521;
+        }
+    }
+
+    fn value(self) -> u32 {
+        self.b << 16 | self.a
+    }
+}
+
+/// A zlib stream with one final fixed-Huffman deflate block (RFC 1950, RFC 1951).
+struct Deflate {
+    out: Vec<u8>,
+    acc: u64,
+    bits: u32,
+}
+
+impl Deflate {
+    fn new(capacity: usize) -> Deflate {
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(&[0x78, 0x01]);
+        let mut z = Deflate {
+            out,
+            acc: 0,
+            bits: 0,
+        };
+        z.put(0b011, 3); // BFINAL = 1, BTYPE = 01 (fixed Huffman)
+        z
+    }
+
+    /// Appends `count` bits of `value`, least significant first.
+    fn put(&mut self, value: u32, count: u32) {
+        self.acc |= u64::from(value) << self.bits;
+        self.bits += count;
+        while self.bits >= 8 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.bits -= 8;
+        }
+    }
+
+    /// Appends a Huffman code, most significant bit first.
+    fn code(&mut self, code: u32, len: u32) {
+        self.put(code.reverse_bits() >> (32 - len), len);
+    }
+
+    /// Appends a literal/length symbol (0–287) with its fixed code.
+    fn symbol(&mut self, s: u32) {
+        match s {
+            0..=143 => self.code(0x30 + s, 8),
+            144..=255 => self.code(0x190 + s - 144, 9),
+            256..=279 => self.code(s - 256, 7),
+            _ => self.code(0xC0 + s - 280, 8),
+        }
+    }
+
+    /// Appends a back-reference: `len` (3–258) bytes from `dist` (1–32768) bytes back.
+    fn copy(&mut self, len: usize, dist: usize) {
+        let v = (len - 3) as u32;
+        if len == 258 {
+            self.symbol(285);
+        } else if v < 8 {
+            self.symbol(257 + v);
+        } else {
+            let extra = 29 - v.leading_zeros(); // floor(log2 v) - 2
+            self.symbol(257 + 4 * extra + (v >> extra));
+            self.put(v & ((1 << extra) - 1), extra);
+        }
+        let v = (dist - 1) as u32;
+        if v < 4 {
+            self.code(v, 5);
+        } else {
+            let extra = 30 - v.leading_zeros(); // floor(log2 v) - 1
+            self.code(2 * extra + (v >> extra), 5);
+            self.put(v & ((1 << extra) - 1), extra);
+        }
+    }
+
+    /// Appends `total` bytes repeating the last `dist` bytes, as back-references.
+    fn repeat(&mut self, mut total: usize, dist: usize) {
+        while total > 0 {
+            let take = match total {
+                0..=258 => total,
+                259..=260 => total - 3,
+                _ => 258,
+            };
+            self.copy(take, dist);
+            total -= take;
+        }
+    }
+
+    /// Appends a pixel row: greedily, the longest of a match with the row above, a run of
+    /// the previous byte, or a literal.
+    fn row(&mut self, row: &[u8], above: Option<&[u8]>) {
+        let mut i = 0;
+        while let Some(&byte) = row.get(i) {
+            let rest = row.get(i..).unwrap_or_default();
+            let same_as_above = above.and_then(|a| a.get(i..)).map_or(0, |a| {
+                a.iter()
+                    .zip(rest)
+                    .take(258)
+                    .take_while(|(x, y)| x == y)
+                    .count()
+            });
+            let run = match i.checked_sub(1).and_then(|p| row.get(p)) {
+                Some(&last) => rest.iter().take(258).take_while(|&&b| b == last).count(),
+                None => 0,
+            };
+            if same_as_above.max(run) >= 3 {
+                let (len, dist) = if same_as_above >= run {
+                    (same_as_above, row.len())
+                } else {
+                    (run, 1)
+                };
+                self.copy(len, dist);
+                i += len;
+            } else {
+                self.symbol(u32::from(byte));
+                i += 1;
+            }
+        }
+    }
+
+    fn finish(mut self, adler: u32) -> Vec<u8> {
+        self.symbol(256);
+        self.put(0, 7); // flush the last partial byte
+        self.out.extend_from_slice(&adler.to_be_bytes());
+        self.out
+    }
+}
