@@ -1,5 +1,5 @@
 /**
- * twostep-wasm: TOTP/HOTP codes (RFC 4226/6238) and `otpauth://` key URIs, compiled from the
+ * twostep-wasm: TOTP/HOTP codes (RFC 4226/6238), `otpauth://` key URIs and QR codes, compiled from the
  * Rust crate `twostep` to WebAssembly.
  *
  * In browsers, call the default export once before anything else:
@@ -27,7 +27,8 @@ export type Algorithm = "SHA1" | "SHA256" | "SHA512";
 /**
  * An `otpauth://` key URI as a plain object, the shape every twostep binding uses.
  * `secret` is base32, upper case, without padding. `period` is present for TOTP, `counter`
- * for HOTP. `params` holds the parameters twostep does not interpret (such as `image`).
+ * for HOTP. `params` holds the parameters twostep does not interpret (such as `image`), as
+ * `[name, value]` pairs in their order.
  */
 export interface KeyUri {
     type: "totp" | "hotp";
@@ -38,7 +39,7 @@ export interface KeyUri {
     digits: number;
     period?: number;
     counter?: number;
-    params?: Record<string, string>;
+    params?: [string, string][];
 }
 
 /** What {@link buildUri} takes: a {@link KeyUri} whose `algorithm` (SHA1) and `digits` (6) may be left out; `period` defaults to 30. */
@@ -72,12 +73,27 @@ export interface HotpOptions {
     digits?: number;
 }
 
+/** How `qrSvg`, `qrPng` and `qrDataUrl` draw the code. */
+export interface QrOptions {
+    /** Error correction level: `"L"` (7%), `"M"` (15%, default), `"Q"` (25%) or `"H"` (30%). */
+    ec?: "L" | "M" | "Q" | "H";
+    /** Light border in modules, default 4 (what scanners expect). */
+    quietZone?: number;
+    /** Colour of dark modules, CSS hex (`#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`); default black. */
+    dark?: string;
+    /** Colour of light modules and the border; default white; fully transparent draws no background. */
+    light?: string;
+    /** PNG pixels per module, 1 to 64 (default 8); SVG scales freely. */
+    scale?: number;
+}
+
 /**
  * The error every function of this package throws: `name` is `"TwostepError"`, `code` is
  * stable and shared by every twostep binding: `invalid_base32`, `invalid_secret_length`,
  * `unsupported_algorithm`, `invalid_digits`, `invalid_period`, `invalid_uri`,
  * `unsupported_type`, `invalid_account`, `invalid_issuer`, `missing_secret`,
- * `missing_counter`, `invalid_counter`, `issuer_mismatch`; `invalid_argument` for a value
+ * `missing_counter`, `invalid_counter`, `issuer_mismatch`, `data_too_long`, `invalid_color`,
+ * `invalid_scale`, `invalid_migration`, `unexportable`; `invalid_argument` for a value
  * of the wrong JavaScript type or out of range (a fractional, negative or unsafe-integer
  * time, an options field of the wrong type); `random_unavailable` if
  * `crypto.getRandomValues` is missing. The `message` is for people and may change.
@@ -140,6 +156,24 @@ export function parseUri(uri: string): KeyUri;
 
 /** The canonical `otpauth://` URI of a key URI object; `parseUri(buildUri(k))` gives `k` back. */
 export function buildUri(keyUri: KeyUriInput): string;
+
+/**
+ * `text` (usually a key URI from {@link buildUri}) as a QR code in SVG markup, drawn locally:
+ * the secret never leaves the page. @throws {TwostepError} `data_too_long`, `invalid_color`.
+ */
+export function qrSvg(text: string, options?: QrOptions): string;
+
+/** `text` as a QR code in a PNG image. @throws {TwostepError} `data_too_long`, `invalid_color`, `invalid_scale`. */
+export function qrPng(text: string, options?: QrOptions): Uint8Array;
+
+/** `text` as a QR code in a `data:image/svg+xml;base64,…` URL, for an `<img src>`. */
+export function qrDataUrl(text: string, options?: QrOptions): string;
+
+/**
+ * The keys of a Google Authenticator export QR code (`otpauth-migration://offline?data=…`).
+ * @throws {TwostepError} `invalid_migration`, `unsupported_algorithm`, or a key's own code.
+ */
+export function importMigration(uri: string): KeyUri[];
 
 /** What {@link init} accepts: where to fetch the `.wasm` file from, or its bytes. */
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;

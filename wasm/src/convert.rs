@@ -3,9 +3,12 @@
 
 use crate::error::{from_core, invalid_argument};
 use alloc::string::String;
-use js_sys::{Object, Reflect};
-use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret};
-use wasm_bindgen::{JsCast as _, JsValue};
+use alloc::vec::Vec;
+use js_sys::{Array, Object, Reflect};
+use twostep::{Algorithm, Digits, KeyUri, KeyUriFields};
+#[cfg(feature = "otp")]
+use twostep::{Period, Secret};
+use wasm_bindgen::JsValue;
 
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
 pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -79,12 +82,14 @@ pub fn number(n: u64, what: &str) -> Result<JsValue, JsValue> {
     }
 }
 
+#[cfg(feature = "otp")]
 /// A base32 secret.
 pub fn secret(value: &JsValue) -> Result<Secret, JsValue> {
     let text = zeroize_string(string(value, "secret")?);
     Secret::from_base32(&text).map_err(from_core)
 }
 
+#[cfg(feature = "otp")]
 /// Optional `algorithm`, `digits`, `period` fields of an options object.
 pub fn algorithm(opts: &JsValue) -> Result<Algorithm, JsValue> {
     match given(&field(opts, "algorithm")?) {
@@ -93,6 +98,7 @@ pub fn algorithm(opts: &JsValue) -> Result<Algorithm, JsValue> {
     }
 }
 
+#[cfg(feature = "otp")]
 /// See [`algorithm`].
 pub fn digits(opts: &JsValue) -> Result<Digits, JsValue> {
     match given(&field(opts, "digits")?) {
@@ -101,6 +107,7 @@ pub fn digits(opts: &JsValue) -> Result<Digits, JsValue> {
     }
 }
 
+#[cfg(feature = "otp")]
 /// See [`algorithm`].
 pub fn period(opts: &JsValue) -> Result<Period, JsValue> {
     match given(&field(opts, "period")?) {
@@ -109,6 +116,7 @@ pub fn period(opts: &JsValue) -> Result<Period, JsValue> {
     }
 }
 
+#[cfg(feature = "otp")]
 fn zeroize_string(s: String) -> twostep::Zeroizing<String> {
     twostep::Zeroizing::new(s)
 }
@@ -125,79 +133,89 @@ fn set(obj: &Object, name: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(name), value);
 }
 
-/// A `KeyUri` as the plain object every binding uses:
-/// `{type, secret, issuer?, account, algorithm, digits, period?, counter?, params?}`.
+/// A `KeyUri` as the plain object every binding uses, the shape of core's `KeyUriFields`
+/// (and its serde form): `{type, secret, issuer?, account, algorithm, digits, period?,
+/// counter?, params?: [name, value][]}`. Only copies fields: core fills them.
 pub fn key_uri_to_js(uri: &KeyUri) -> Result<JsValue, JsValue> {
+    let f = KeyUriFields::from(uri);
     let obj = Object::new();
-    set(&obj, "type", &JsValue::from_str(uri.kind().name()));
-    set(
-        &obj,
-        "secret",
-        &JsValue::from_str(&uri.secret().to_base32()),
-    );
-    if let Some(issuer) = uri.issuer() {
+    set(&obj, "type", &JsValue::from_str(&f.kind));
+    set(&obj, "secret", &JsValue::from_str(&f.secret));
+    if let Some(issuer) = &f.issuer {
         set(&obj, "issuer", &JsValue::from_str(issuer));
     }
-    set(&obj, "account", &JsValue::from_str(uri.account()));
-    set(
-        &obj,
-        "algorithm",
-        &JsValue::from_str(uri.algorithm().name()),
-    );
-    set(&obj, "digits", &JsValue::from(uri.digits().get()));
-    match uri.kind() {
-        OtpKind::Totp { period } => set(&obj, "period", &JsValue::from(period.get())),
-        OtpKind::Hotp { counter } => set(&obj, "counter", &number(counter, "counter")?),
+    set(&obj, "account", &JsValue::from_str(&f.account));
+    set(&obj, "algorithm", &JsValue::from_str(&f.algorithm));
+    set(&obj, "digits", &JsValue::from(f.digits));
+    if let Some(period) = f.period {
+        set(&obj, "period", &JsValue::from(period));
     }
-    if !uri.params().is_empty() {
-        let params = Object::new();
-        for (name, value) in uri.params() {
-            set(&params, name, &JsValue::from_str(value));
+    if let Some(counter) = f.counter {
+        set(&obj, "counter", &number(counter, "counter")?);
+    }
+    if !f.params.is_empty() {
+        let params = Array::new();
+        for (name, value) in &f.params {
+            params.push(&Array::of2(
+                &JsValue::from_str(name),
+                &JsValue::from_str(value),
+            ));
         }
         set(&obj, "params", &params);
     }
     Ok(obj.into())
 }
 
-/// The inverse of [`key_uri_to_js`]; `algorithm`, `digits` and `period` may be left out
-/// for their defaults (SHA1, 6, 30).
+/// The inverse of [`key_uri_to_js`]: copies the fields (type errors are
+/// `invalid_argument`), then core's `KeyUri::try_from` checks them. `algorithm` and
+/// `digits` may be left out for core's defaults, like its serde form allows.
 pub fn key_uri_from_js(obj: &JsValue) -> Result<KeyUri, JsValue> {
     if !obj.is_object() {
         return Err(invalid_argument("keyUri must be an object"));
     }
-    let kind = match string(&field(obj, "type")?, "type")?.as_str() {
-        "totp" => OtpKind::Totp {
-            period: period(obj)?,
+    let optional =
+        |name: &str| -> Result<Option<JsValue>, JsValue> { Ok(given(&field(obj, name)?).cloned()) };
+    let mut fields = KeyUriFields {
+        kind: string(&field(obj, "type")?, "type")?,
+        secret: string(&field(obj, "secret")?, "secret")?,
+        issuer: optional("issuer")?
+            .map(|v| string(&v, "issuer"))
+            .transpose()?,
+        account: string(&field(obj, "account")?, "account")?,
+        algorithm: match optional("algorithm")? {
+            Some(v) => string(&v, "algorithm")?,
+            None => String::from(Algorithm::default().name()),
         },
-        "hotp" => OtpKind::Hotp {
-            counter: whole(&field(obj, "counter")?, "counter")?,
+        digits: match optional("digits")? {
+            Some(v) => small(&v, "digits", u32::MAX)?,
+            None => u32::from(Digits::default().get()),
         },
-        _ => return Err(from_core(twostep::UriError::UnsupportedType)),
+        period: optional("period")?
+            .map(|v| small(&v, "period", u32::MAX))
+            .transpose()?,
+        counter: optional("counter")?
+            .map(|v| whole(&v, "counter"))
+            .transpose()?,
+        params: Vec::new(),
     };
-    let secret = match given(&field(obj, "secret")?) {
-        Some(v) => secret(v)?,
-        None => return Err(from_core(twostep::UriError::MissingSecret)),
-    };
-    let account = string(&field(obj, "account")?, "account")?;
-    let mut uri = KeyUri::new(kind, secret, &account)
-        .map_err(from_core)?
-        .with_algorithm(algorithm(obj)?)
-        .with_digits(digits(obj)?);
-    if let Some(issuer) = given(&field(obj, "issuer")?) {
-        uri = uri
-            .with_issuer(&string(issuer, "issuer")?)
-            .map_err(from_core)?;
-    }
-    if let Some(params) = given(&field(obj, "params")?) {
-        if !params.is_object() {
-            return Err(invalid_argument("params must be an object of strings"));
+    if let Some(params) = optional("params")? {
+        if !Array::is_array(&params) {
+            return Err(invalid_argument(
+                "params must be an array of [name, value] pairs",
+            ));
         }
-        for entry in Object::entries(params.unchecked_ref()).iter() {
-            let pair: js_sys::Array = entry.unchecked_into();
-            let name = string(&pair.get(0), "a params name")?;
-            let value = string(&pair.get(1), "a params value")?;
-            uri = uri.with_param(&name, &value).map_err(from_core)?;
+        for pair in Array::from(&params).iter() {
+            if !Array::is_array(&pair) {
+                return Err(invalid_argument(
+                    "params must be an array of [name, value] pairs",
+                ));
+            }
+            let pair = Array::from(&pair);
+            fields.params.push((
+                string(&pair.get(0), "a params name")?,
+                string(&pair.get(1), "a params value")?,
+            ));
         }
     }
-    Ok(uri)
+    KeyUri::try_from(&fields).map_err(from_core)
 }

@@ -40,6 +40,10 @@ macro_rules! core_error {
 }
 
 core_error!(twostep::SecretError, twostep::ParamError, twostep::UriError);
+#[cfg(feature = "qr")]
+core_error!(twostep::qr::QrError);
+#[cfg(feature = "migration")]
+core_error!(twostep::migration::MigrationError);
 
 /// Converts any core error into the JavaScript error thrown to the caller. The message is
 /// the code in words ("invalid base32"): core's `Display` texts would pull `core::fmt` and

@@ -13,6 +13,8 @@
 //! ## Features
 //!
 //! - `otp` (default): `Totp` and `hotp` (SHA-1/256/512).
+//! - `qr` (default): `qrSvg`, `qrPng`, `qrDataUrl`.
+//! - `migration` (default): `importMigration` (Google Authenticator export QR codes).
 
 // On wasm32 the crate does without std: its panic machinery formats messages nobody can see
 // and would pull `core::fmt` into every export.
@@ -53,7 +55,7 @@ export interface KeyUri {
     digits: number;
     period?: number;
     counter?: number;
-    params?: Record<string, string>;
+    params?: [string, string][];
 }
 /** What `buildUri` takes: a `KeyUri` whose algorithm, digits and period may be left out. */
 export type KeyUriInput = Omit<KeyUri, "algorithm" | "digits"> & Partial<Pick<KeyUri, "algorithm" | "digits">>;
@@ -65,6 +67,14 @@ export interface TotpOptions { secret: string; algorithm?: Algorithm; digits?: n
 export interface VerifyOptions { time?: number; window?: number; }
 /** Options of `hotp`. */
 export interface HotpOptions { algorithm?: Algorithm; digits?: number; }
+/** Options of `qrSvg`, `qrPng` and `qrDataUrl`. */
+export interface QrOptions {
+    ec?: "L" | "M" | "Q" | "H";
+    quietZone?: number;
+    dark?: string;
+    light?: string;
+    scale?: number;
+}
 /** The error every function of this package throws. */
 export interface TwostepError extends Error { name: "TwostepError"; code: string; }
 "#;
@@ -255,4 +265,89 @@ pub fn is_twostep_error(#[wasm_bindgen(unchecked_param_type = "unknown")] value:
     value
         .dyn_ref::<js_sys::Error>()
         .is_some_and(|e| e.name() == "TwostepError")
+}
+
+#[cfg(feature = "qr")]
+mod qr {
+    use super::*;
+    use crate::convert::{field, small};
+    use crate::error::invalid_argument;
+    use alloc::vec::Vec;
+    use twostep::qr::{Color, EcLevel, QrOptions};
+
+    fn color(options: &JsValue, name: &str, default: Color) -> Result<Color, JsValue> {
+        match given(&field(options, name)?) {
+            Some(v) => string(v, name)?.parse().map_err(from_core),
+            None => Ok(default),
+        }
+    }
+
+    /// `{ec?, quietZone?, dark?, light?, scale?}` over core's defaults.
+    fn options(options: &JsValue) -> Result<QrOptions, JsValue> {
+        let d = QrOptions::default();
+        Ok(QrOptions {
+            ec: match given(&field(options, "ec")?) {
+                Some(v) => match string(v, "ec")?.as_str() {
+                    "L" => EcLevel::Low,
+                    "M" => EcLevel::Medium,
+                    "Q" => EcLevel::Quartile,
+                    "H" => EcLevel::High,
+                    _ => return Err(invalid_argument("ec must be \"L\", \"M\", \"Q\" or \"H\"")),
+                },
+                None => d.ec,
+            },
+            quiet_zone: match given(&field(options, "quietZone")?) {
+                Some(v) => small(v, "quietZone", u32::from(u8::MAX))? as u8,
+                None => d.quiet_zone,
+            },
+            dark: color(options, "dark", d.dark)?,
+            light: color(options, "light", d.light)?,
+            scale: match given(&field(options, "scale")?) {
+                Some(v) => small(v, "scale", u32::from(u16::MAX))? as u16,
+                None => d.scale,
+            },
+        })
+    }
+
+    /// `text` (usually a key URI) as a QR code in SVG markup, sized in modules.
+    #[wasm_bindgen(js_name = qrSvg)]
+    pub fn qr_svg(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] opts: JsValue,
+    ) -> Result<String, JsValue> {
+        twostep::qr::svg(&string(&text, "text")?, &options(&opts)?).map_err(from_core)
+    }
+
+    /// `text` as a QR code in a PNG image (`scale` pixels per module).
+    #[wasm_bindgen(js_name = qrPng)]
+    pub fn qr_png(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] opts: JsValue,
+    ) -> Result<Vec<u8>, JsValue> {
+        twostep::qr::png(&string(&text, "text")?, &options(&opts)?).map_err(from_core)
+    }
+
+    /// `text` as a QR code in a `data:image/svg+xml` URL, for an `<img src>`.
+    #[wasm_bindgen(js_name = qrDataUrl)]
+    pub fn qr_data_url(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] opts: JsValue,
+    ) -> Result<String, JsValue> {
+        twostep::qr::data_url(&string(&text, "text")?, &options(&opts)?).map_err(from_core)
+    }
+}
+
+/// The keys of a Google Authenticator export (`otpauth-migration://offline?data=…`), as
+/// `KeyUri` objects.
+#[cfg(feature = "migration")]
+#[wasm_bindgen(js_name = importMigration, unchecked_return_type = "KeyUri[]")]
+pub fn import_migration(
+    #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
+) -> Result<JsValue, JsValue> {
+    let keys = twostep::migration::import(&string(&uri, "uri")?).map_err(from_core)?;
+    let out = js_sys::Array::new();
+    for key in &keys {
+        out.push(&key_uri_to_js(key)?);
+    }
+    Ok(out.into())
 }

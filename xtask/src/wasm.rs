@@ -23,8 +23,8 @@ struct Variant {
 
 const FULL: Variant = Variant {
     name: "full",
-    features: "otp",
-    what: "everything: codes, key URIs",
+    features: "otp,qr,migration",
+    what: "codes, key URIs, QR, migration import",
 };
 
 /// The builds the size report compares, each with the JavaScript bundles (entry files in
@@ -43,8 +43,8 @@ const VARIANTS: [(Variant, &[&str], &str); 3] = [
     (
         Variant {
             name: "pairing",
-            features: "",
-            what: "key URIs (+ QR once core's qr lands), no HMAC",
+            features: "qr",
+            what: "key URIs + QR, no HMAC",
         },
         &["qrcode"],
         "qrcode",
@@ -111,9 +111,7 @@ fn ensure_npm_tools() -> Result<()> {
     ensure_apt(&[("node", "nodejs"), ("npm", "npm")])?;
     let wanted = ["wasm-opt", "tsc", "esbuild", "vite"];
     if wanted.iter().any(|p| !tools_bin(p).exists())
-        || !wasm_dir()
-            .join("tools/node_modules/playwright-core")
-            .exists()
+        || !wasm_dir().join("tools/node_modules/jsqr").exists()
     {
         step("install the npm tools (binaryen, typescript, esbuild, vite, playwright-core, …)");
         exec(npm(&wasm_dir().join("tools")).args(["install", "--no-audit", "--no-fund"]))?;

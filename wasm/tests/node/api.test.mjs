@@ -121,7 +121,7 @@ test('parseUri gives the plain object and buildUri gives it back', () => {
     algorithm: 'SHA256',
     digits: 8,
     period: 60,
-    params: { image: 'https://example.com/a.png' },
+    params: [['image', 'https://example.com/a.png']],
   });
   assert.deepEqual(parseUri(buildUri(k)), k);
   const h = parseUri('otpauth://hotp/bob?secret=JBSWY3DPEHPK3PXP&counter=42');

@@ -91,18 +91,42 @@ const cases = {
   'Totp.fromUri: not a string': [() => Totp.fromUri(undefined), 'invalid_argument'],
   'buildUri: not an object': [() => buildUri(URI), 'invalid_argument'],
   'buildUri: unknown type': [() => buildUri({ type: 'motp', secret: SECRET, account: 'a' }), 'unsupported_type'],
-  'buildUri: no secret': [() => buildUri({ type: 'totp', account: 'a' }), 'missing_secret'],
+  'buildUri: no secret': [() => buildUri({ type: 'totp', account: 'a' }), 'invalid_argument'],
+  'buildUri: empty secret': [() => buildUri({ type: 'totp', secret: ' ', account: 'a' }), 'missing_secret'],
+  'buildUri: totp with a counter': [() => buildUri({ type: 'totp', secret: SECRET, account: 'a', counter: 1 }), 'invalid_uri'],
+  'buildUri: fractional counter': [() => buildUri({ type: 'hotp', secret: SECRET, account: 'a', counter: 0.5 }), 'invalid_argument'],
+  'buildUri: digits 4': [() => buildUri({ type: 'totp', secret: SECRET, account: 'a', digits: 4 }), 'invalid_digits'],
   'buildUri: colon in account': [() => buildUri({ type: 'totp', secret: SECRET, account: 'a:b' }), 'invalid_account'],
   'buildUri: empty issuer': [() => buildUri({ type: 'totp', secret: SECRET, account: 'a', issuer: '' }), 'invalid_issuer'],
-  'buildUri: hotp without counter': [() => buildUri({ type: 'hotp', secret: SECRET, account: 'a' }), 'invalid_argument'],
+  'buildUri: hotp without counter': [() => buildUri({ type: 'hotp', secret: SECRET, account: 'a' }), 'missing_counter'],
   'buildUri: reserved param': [
-    () => buildUri({ type: 'totp', secret: SECRET, account: 'a', params: { secret: 'x' } }),
+    () => buildUri({ type: 'totp', secret: SECRET, account: 'a', params: [['secret', 'x']] }),
     'invalid_uri',
   ],
   'buildUri: param value not a string': [
-    () => buildUri({ type: 'totp', secret: SECRET, account: 'a', params: { image: 1 } }),
+    () => buildUri({ type: 'totp', secret: SECRET, account: 'a', params: [['image', 1]] }),
     'invalid_argument',
   ],
+  'buildUri: params as an object': [
+    () => buildUri({ type: 'totp', secret: SECRET, account: 'a', params: { image: 'x' } }),
+    'invalid_argument',
+  ],
+  // QR codes
+  'qrSvg: text not a string': [() => lib.qrSvg(42), 'invalid_argument'],
+  'qrSvg: too long for a QR code': [() => lib.qrSvg('x'.repeat(3000)), 'data_too_long'],
+  'qrSvg: too long at level H': [() => lib.qrSvg('x'.repeat(1300), { ec: 'H' }), 'data_too_long'],
+  'qrSvg: unknown ec level': [() => lib.qrSvg(URI, { ec: 'X' }), 'invalid_argument'],
+  'qrSvg: bad colour': [() => lib.qrSvg(URI, { dark: 'red' }), 'invalid_color'],
+  'qrDataUrl: bad colour': [() => lib.qrDataUrl(URI, { light: '#12' }), 'invalid_color'],
+  'qrPng: scale 0': [() => lib.qrPng(URI, { scale: 0 }), 'invalid_scale'],
+  'qrPng: scale 65': [() => lib.qrPng(URI, { scale: 65 }), 'invalid_scale'],
+  'qrPng: fractional scale': [() => lib.qrPng(URI, { scale: 1.5 }), 'invalid_argument'],
+  'qrPng: negative quiet zone': [() => lib.qrPng(URI, { quietZone: -1 }), 'invalid_argument'],
+  // migration
+  'importMigration: not a string': [() => lib.importMigration(null), 'invalid_argument'],
+  'importMigration: a key URI': [() => lib.importMigration(URI), 'invalid_migration'],
+  'importMigration: bad base64': [() => lib.importMigration('otpauth-migration://offline?data=%%%'), 'invalid_migration'],
+  'importMigration: truncated payload': [() => lib.importMigration('otpauth-migration://offline?data=CgoKBQ'), 'invalid_migration'],
 };
 
 for (const [name, [fn, code]] of Object.entries(cases)) {
@@ -126,7 +150,8 @@ test('random text into every parser only ever gives TwostepErrors', () => {
     let s = i % 2 ? 'otpauth://' : '';
     const len = rand(60);
     for (let j = 0; j < len; j++) s += alphabet[rand(alphabet.length)];
-    for (const fn of [() => parseUri(s), () => Totp.fromUri(s), () => new Totp({ secret: s })]) {
+    const fns = [() => parseUri(s), () => Totp.fromUri(s), () => new Totp({ secret: s }), () => lib.importMigration(s)];
+    for (const fn of fns) {
       try {
         const r = fn();
         if (r && typeof r.free === 'function') r.free();

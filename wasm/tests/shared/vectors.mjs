@@ -1,4 +1,4 @@
-// The shared test vectors of core (core/tests/vectors/otp.json and uri.json) as a list of
+// The shared test vectors of core (core/tests/vectors/otp.json, uri.json, migration.json) as a list of
 // named checks against the twostep-wasm package. The same list runs in Node (node --test)
 // and in headless Chromium, so both count the same cases as the Rust tests.
 
@@ -53,26 +53,16 @@ export function uriChecks(lib, uri) {
     name: `uri.json #${i} ${c.name ?? c.uri}`,
     run() {
       if (c.error !== undefined) {
-        let thrown;
-        try {
-          lib.parseUri(c.uri);
-        } catch (e) {
-          thrown = e;
-        }
-        if (!thrown) throw new Error(`parseUri accepted ${c.uri}, want error ${c.error}`);
-        same([thrown.name, thrown.code], ['TwostepError', c.error], 'error');
+        const e = thrownBy(() => lib.parseUri(c.uri));
+        if (!e) throw new Error(`parseUri accepted ${c.uri}, want error ${c.error}`);
+        same([e.name, e.code], ['TwostepError', c.error], 'error');
         return;
       }
       const want = c.ok ?? c.parsed;
       if (want?.counter > Number.MAX_SAFE_INTEGER) {
         // Counters cross as JavaScript numbers; one above 2^53 - 1 is refused, not rounded.
-        let thrown;
-        try {
-          lib.parseUri(c.uri);
-        } catch (e) {
-          thrown = e;
-        }
-        same([thrown?.name, thrown?.code], ['TwostepError', 'invalid_argument'], 'counter above 2^53');
+        const e = thrownBy(() => lib.parseUri(c.uri));
+        same([e?.name, e?.code], ['TwostepError', 'invalid_argument'], 'counter above 2^53');
         return;
       }
       const parsed = lib.parseUri(c.uri);
@@ -83,4 +73,60 @@ export function uriChecks(lib, uri) {
       }
     },
   }));
+}
+
+function thrownBy(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+/** migration.json: each export's keys (as canonical URIs), the parts of a multi-part export, the errors. */
+export function migrationChecks(lib, migration) {
+  const uris = (uri) => lib.importMigration(uri).map((k) => lib.buildUri(k));
+  // Counters cross as JavaScript numbers: an export holding an HOTP key whose counter is
+  // above 2^53 - 1 is refused with invalid_argument rather than rounded.
+  const unsafe = (keys) =>
+    keys.some((u) => {
+      const m = /[?&]counter=(\d+)/.exec(u);
+      return m !== null && BigInt(m[1]) > BigInt(Number.MAX_SAFE_INTEGER);
+    });
+  const importsAs = (uri, keys) => {
+    if (unsafe(keys)) {
+      const e = thrownBy(() => lib.importMigration(uri));
+      same([e?.name, e?.code], ['TwostepError', 'invalid_argument'], 'counter above 2^53');
+      return [];
+    }
+    const got = uris(uri);
+    same(got, keys, 'importMigration');
+    return got;
+  };
+  return [
+    ...migration.single.map((c, i) => ({
+      name: `migration.json single #${i}`,
+      run: () => importsAs(c.uri, c.keys),
+    })),
+    {
+      name: 'migration.json multi-part export, part by part',
+      run() {
+        const safe = migration.multi.keys.filter((k) => !unsafe([k]));
+        const got = migration.multi.uris.flatMap((uri) => {
+          const e = thrownBy(() => lib.importMigration(uri));
+          if (e?.code === 'invalid_argument') return [];
+          return uris(uri);
+        });
+        same(got, safe, 'importMigration of every part');
+      },
+    },
+    ...migration.errors.map((c, i) => ({
+      name: `migration.json error #${i} ${c.error}`,
+      run() {
+        const e = thrownBy(() => lib.importMigration(c.uri));
+        same([e?.name, e?.code], ['TwostepError', c.error], 'error');
+      },
+    })),
+  ];
 }

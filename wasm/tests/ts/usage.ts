@@ -8,6 +8,10 @@ import init, {
   hotp,
   isTwostepError,
   parseUri,
+  qrDataUrl,
+  qrPng,
+  qrSvg,
+  importMigration,
   type KeyUri,
   type TwostepError,
 } from 'twostep-wasm';
@@ -29,6 +33,12 @@ export async function usage(uri: string): Promise<string> {
   const parsed: KeyUri = parseUri(uri);
   const again: string = buildUri({ type: 'totp', secret, account: 'alice', issuer: 'Example' });
   const h: string = hotp(secret, 0, { digits: 6 });
+  const svg: string = qrSvg(again, { ec: 'Q', dark: '#112233' });
+  const png: Uint8Array = qrPng(again, { scale: 4 });
+  const img: string = qrDataUrl(again);
+  const imported: KeyUri[] = importMigration('otpauth-migration://offline?data=');
+  // @ts-expect-error ec levels are L, M, Q, H
+  qrSvg(again, { ec: 'X' });
   try {
     Totp.fromUri(uri);
   } catch (e) {
@@ -43,13 +53,23 @@ export async function usage(uri: string): Promise<string> {
   totp.code(1n);
   // @ts-expect-error unknown algorithm names are not an Algorithm
   new Totp({ secret, algorithm: 'MD5' });
-  return `${step} ${left} ${alg} ${parsed.account} ${again} ${h}`;
+  return `${step} ${left} ${alg} ${parsed.account} ${again} ${h} ${svg} ${png.length} ${img} ${imported.length}`;
 }
 
 // Every function and class the hand-written declarations name has the generated type, and
 // the other way round.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Api = 'Totp' | 'buildUri' | 'generateSecret' | 'hotp' | 'isTwostepError' | 'parseUri';
+type Api =
+  | 'Totp'
+  | 'buildUri'
+  | 'generateSecret'
+  | 'hotp'
+  | 'isTwostepError'
+  | 'parseUri'
+  | 'qrSvg'
+  | 'qrPng'
+  | 'qrDataUrl'
+  | 'importMigration';
 type AllSame = { [K in Api]: Same<(typeof Hand)[K], (typeof Generated)[K]> }[Api];
 export const allSame: AllSame = true;
 type Missing = Exclude<keyof typeof Generated, keyof typeof Hand>;
@@ -59,5 +79,6 @@ type KeyUris = Same<Hand.KeyUri, Generated.KeyUri> &
   Same<Hand.VerifyOptions, Generated.VerifyOptions> &
   Same<Hand.HotpOptions, Generated.HotpOptions> &
   Same<Hand.TwostepError, Generated.TwostepError> &
-  Same<Hand.KeyUriInput, Generated.KeyUriInput>;
+  Same<Hand.KeyUriInput, Generated.KeyUriInput> &
+  Same<Hand.QrOptions, Generated.QrOptions>;
 export const typesSame: KeyUris = true;
