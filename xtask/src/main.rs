@@ -14,7 +14,8 @@ cargo xtask <task>
   test    run every test: format, lints, unit/integration/property tests, oathtool
           cross-check, bare-metal build, feature powerset
   bench   run the criterion benchmarks of the core crate
-  wasm    build the npm package twostep-wasm (wasm/pkg/) and npm pack it
+  wasm    build the npm package twostep-wasm (wasm/pkg/) and npm pack it;
+          `wasm test` also runs its tests (Node, Vite, headless Chromium)
   size    size report of the wasm package beside otpauth, otplib and qrcode (gzip -9)
   fuzz    run each cargo-fuzz target for a bounded time (needs nightly; installed if missing)
 ";

@@ -253,8 +253,13 @@ pub fn build() -> Result<PathBuf> {
     Ok(tarball)
 }
 
-pub fn run(_args: &[String]) -> Result<()> {
-    build().map(|_| ())
+/// `cargo xtask wasm` builds and packs; `cargo xtask wasm test` also runs the package's tests.
+pub fn run(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        None => build().map(|_| ()),
+        Some("test") => test_steps(),
+        Some(other) => bail!("unknown argument {other:?}: cargo xtask wasm [test]"),
+    }
 }
 
 /// The package's tests, for `cargo xtask test`: build and pack it, then the shared vectors,

@@ -132,3 +132,11 @@ test('parseUri gives the plain object and buildUri gives it back', () => {
     'otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30',
   );
 });
+
+test('CommonJS require gets the same API', async () => {
+  const { createRequire } = await import('node:module');
+  const cjs = createRequire(import.meta.url)('twostep-wasm');
+  assert.equal(cjs.hotp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 0), '755224');
+  assert.equal(typeof cjs.Totp, 'function');
+  assert.equal(typeof (await import('twostep-wasm')).default, 'function', 'ESM has init() for browser-style code');
+});
