@@ -153,11 +153,7 @@ fn build_variant(variant: &Variant, targets: &[&str], out: &Path) -> Result<()> 
                 variant.features,
             ]),
     )?;
-    let wasm = root()
-        .join("target")
-        .join(TARGET)
-        .join("wasm")
-        .join(format!("{CRATE_FILE}.wasm"));
+    let wasm = built_wasm();
     for target in targets {
         let dir = out.join(target);
         if dir.exists() {
@@ -173,23 +169,40 @@ fn build_variant(variant: &Variant, targets: &[&str], out: &Path) -> Result<()> 
             &wasm.to_string_lossy(),
         ]))?;
         let bg = dir.join(format!("{CRATE_FILE}_bg.wasm"));
-        exec(Command::new(tools_bin("wasm-opt")).args([
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-            "--strip-debug",
-            "--strip-producers",
-            &bg.to_string_lossy(),
-            "-o",
-            &bg.to_string_lossy(),
-        ]))?;
+        exec(
+            Command::new(tools_bin("wasm-opt"))
+                .args(WASM_FEATURES)
+                .args([
+                    "-Oz",
+                    "--strip-debug",
+                    "--strip-producers",
+                    &bg.to_string_lossy(),
+                    "-o",
+                    &bg.to_string_lossy(),
+                ]),
+        )?;
     }
     Ok(())
 }
+
+/// The module cargo builds, before wasm-bindgen.
+fn built_wasm() -> PathBuf {
+    root()
+        .join("target")
+        .join(TARGET)
+        .join("wasm")
+        .join(format!("{CRATE_FILE}.wasm"))
+}
+
+/// The WebAssembly features rustc's wasm32 target emits, for wasm-opt.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
 
 /// The npm package directory: `wasm/pkg/twostep-wasm`.
 pub fn package_dir() -> PathBuf {
@@ -382,6 +395,33 @@ pub fn size(_args: &[String]) -> Result<()> {
     for (variant, bundles, budget) in &VARIANTS {
         let dir = out.join(variant.name);
         build_variant(variant, &["web"], &dir)?;
+        if variant.name == FULL.name {
+            // A copy that keeps function names, for twiggy.
+            let named = out.join("named");
+            exec(Command::new("wasm-bindgen").args([
+                "--target",
+                "web",
+                "--keep-debug",
+                "--out-dir",
+                &named.to_string_lossy(),
+                "--out-name",
+                CRATE_FILE,
+                &built_wasm().to_string_lossy(),
+            ]))?;
+            exec(
+                Command::new(tools_bin("wasm-opt"))
+                    .args(WASM_FEATURES)
+                    .args([
+                        "-Oz",
+                        "-g",
+                        &named
+                            .join(format!("{CRATE_FILE}_bg.wasm"))
+                            .to_string_lossy(),
+                        "-o",
+                        &out.join("full-named.wasm").to_string_lossy(),
+                    ]),
+            )?;
+        }
         let wasm = dir.join(format!("web/{CRATE_FILE}_bg.wasm"));
         let glue = dir.join(format!("web/{CRATE_FILE}.js"));
         let (wasm_raw, wasm_gz) = download(std::slice::from_ref(&wasm))?;
@@ -422,20 +462,6 @@ pub fn size(_args: &[String]) -> Result<()> {
     }
 
     step("where the bytes of the full build go (twiggy top, names kept by wasm-opt -g)");
-    let full = out.join("full/web");
     let named = out.join("full-named.wasm");
-    exec(Command::new(tools_bin("wasm-opt")).args([
-        "-Oz",
-        "-g",
-        "--enable-bulk-memory",
-        "--enable-nontrapping-float-to-int",
-        "--enable-sign-ext",
-        "--enable-mutable-globals",
-        "--enable-reference-types",
-        "--enable-multivalue",
-        &full.join(format!("{CRATE_FILE}_bg.wasm")).to_string_lossy(),
-        "-o",
-        &named.to_string_lossy(),
-    ]))?;
     exec(Command::new("twiggy").args(["top", "-n", "25", &named.to_string_lossy()]))
 }
