@@ -11,7 +11,8 @@ use twostep::{Period, Secret};
 use wasm_bindgen::JsValue;
 
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
-pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+const MAX_SAFE: u64 = (1 << 53) - 1;
+const MAX_SAFE_INTEGER: f64 = MAX_SAFE as f64;
 
 /// Reads `obj[name]`; a missing options object reads as all fields absent.
 pub fn field(obj: &JsValue, name: &str) -> Result<JsValue, JsValue> {
@@ -72,7 +73,7 @@ pub fn time(value: &JsValue) -> Result<u64, JsValue> {
 /// A `u64` back to JavaScript; values above `Number.MAX_SAFE_INTEGER` are refused rather
 /// than silently rounded.
 pub fn number(n: u64, what: &str) -> Result<JsValue, JsValue> {
-    if n as f64 <= MAX_SAFE_INTEGER {
+    if n <= MAX_SAFE {
         Ok(JsValue::from_f64(n as f64))
     } else {
         Err(invalid_argument(&concat(

@@ -18,7 +18,7 @@ pub fn twostep_error(code: &str, message: &str) -> JsValue {
     error.into()
 }
 
-/// A JavaScript-side type or range error in the argument `what`.
+/// A JavaScript-side type or range error; `message` names the argument and the rule.
 pub fn invalid_argument(message: &str) -> JsValue {
     twostep_error(INVALID_ARGUMENT, message)
 }
