@@ -408,7 +408,6 @@ pub fn size(_args: &[String]) -> Result<()> {
             exec(Command::new("wasm-bindgen").args([
                 "--target",
                 "web",
-                "--keep-debug",
                 "--out-dir",
                 &named.to_string_lossy(),
                 "--out-name",
