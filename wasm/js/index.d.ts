@@ -171,9 +171,11 @@ export function qrDataUrl(text: string, options?: QrOptions): string;
 
 /**
  * The keys of a Google Authenticator export QR code (`otpauth-migration://offline?data=…`).
+ * An export of many accounts spans several QR codes: pass all their URIs as an array to get
+ * every key, checked to be one complete export (`invalid_migration` if a part is missing).
  * @throws {TwostepError} `invalid_migration`, `unsupported_algorithm`, or a key's own code.
  */
-export function importMigration(uri: string): KeyUri[];
+export function importMigration(uri: string | string[]): KeyUri[];
 
 /** What {@link init} accepts: where to fetch the `.wasm` file from, or its bytes. */
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;

@@ -39,6 +39,8 @@ mod convert;
 mod error;
 
 use alloc::string::{String, ToString as _};
+#[cfg(feature = "migration")]
+use alloc::vec::Vec;
 use convert::{given, key_uri_from_js, key_uri_to_js, string};
 use error::{from_core, twostep_error};
 use twostep::{KeyUri, Secret};
@@ -339,13 +341,23 @@ mod qr {
 }
 
 /// The keys of a Google Authenticator export (`otpauth-migration://offline?data=…`), as
-/// `KeyUri` objects.
+/// `KeyUri` objects. An export of many accounts spans several QR codes: pass all their URIs
+/// as an array to get every key, checked to be one complete export.
 #[cfg(feature = "migration")]
 #[wasm_bindgen(js_name = importMigration, unchecked_return_type = "KeyUri[]")]
 pub fn import_migration(
-    #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | string[]")] uri: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let keys = twostep::migration::import(&string(&uri, "uri")?).map_err(from_core)?;
+    let keys = if js_sys::Array::is_array(&uri) {
+        let uris = js_sys::Array::from(&uri)
+            .iter()
+            .map(|u| string(&u, "every uri"))
+            .collect::<Result<Vec<_>, _>>()?;
+        twostep::migration::import_all(&uris)
+    } else {
+        twostep::migration::import(&string(&uri, "uri")?)
+    }
+    .map_err(from_core)?;
     let out = js_sys::Array::new();
     for key in &keys {
         out.push(&key_uri_to_js(key)?);

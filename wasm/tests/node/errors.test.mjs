@@ -124,6 +124,7 @@ const cases = {
   'qrPng: negative quiet zone': [() => lib.qrPng(URI, { quietZone: -1 }), 'invalid_argument'],
   // migration
   'importMigration: not a string': [() => lib.importMigration(null), 'invalid_argument'],
+  'importMigration: array with a number': [() => lib.importMigration([1]), 'invalid_argument'],
   'importMigration: a key URI': [() => lib.importMigration(URI), 'invalid_migration'],
   'importMigration: bad base64': [() => lib.importMigration('otpauth-migration://offline?data=%%%'), 'invalid_migration'],
   'importMigration: truncated payload': [() => lib.importMigration('otpauth-migration://offline?data=CgoKBQ'), 'invalid_migration'],

@@ -115,10 +115,27 @@ export function migrationChecks(lib, migration) {
         const safe = migration.multi.keys.filter((k) => !unsafe([k]));
         const got = migration.multi.uris.flatMap((uri) => {
           const e = thrownBy(() => lib.importMigration(uri));
-          if (e?.code === 'invalid_argument') return [];
-          return uris(uri);
+          return e?.code === 'invalid_argument' ? [] : uris(uri);
         });
         same(got, safe, 'importMigration of every part');
+      },
+    },
+    {
+      name: 'migration.json multi-part export, all parts at once',
+      run: () => importsAs(migration.multi.uris, migration.multi.keys),
+    },
+    ...migration.incomplete.map((uris, i) => ({
+      name: `migration.json incomplete export #${i}`,
+      run() {
+        const e = thrownBy(() => lib.importMigration(uris));
+        same([e?.name, e?.code], ['TwostepError', 'invalid_migration'], 'error');
+      },
+    })),
+    {
+      name: 'migration.json: no parts at all is an incomplete export',
+      run() {
+        const e = thrownBy(() => lib.importMigration([]));
+        same([e?.name, e?.code], ['TwostepError', 'invalid_migration'], 'error');
       },
     },
     ...migration.errors.map((c, i) => ({
