@@ -667,3 +667,44 @@ fn matrix_matches_the_qrcode_crate_and_mask_has_the_lowest_penalty() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(96))]
+
+    /// Arbitrary text, with runs of digits and of alphanumeric characters mixed into
+    /// other characters so that segmentation is exercised, decodes back exactly.
+    #[test]
+    fn random_text_decodes_back(
+        text in "(\\PC{0,30}|[0-9]{0,50}|[A-Z0-9 $%*+./:-]{0,50}|[a-z&=?]{0,20}){0,8}",
+        level in 0usize..4,
+    ) {
+        let code = QrCode::encode(&text, LEVELS[level]).expect("fits");
+        let (bytes, meta) = decode_modules(&code);
+        proptest::prop_assert_eq!(bytes, text.as_bytes());
+        check_meta(&meta, &code);
+    }
+}
+
+#[test]
+fn large_quiet_zone_and_scale_make_a_valid_png() {
+    let options = QrOptions {
+        quiet_zone: 255,
+        scale: 4,
+        ..QrOptions::default()
+    };
+    let png = qr::png("big", &options).expect("png");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(&png));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("valid PNG header");
+    let side = (21 + 2 * 255) * 4;
+    assert_eq!((reader.info().width, reader.info().height), (side, side));
+    // Read row by row: every row of the top quiet zone is white.
+    let mut rows = 0;
+    while let Some(row) = reader.next_row().expect("valid PNG data") {
+        if rows < 255 * 4 {
+            assert!(row.data().iter().all(|&v| v == 255));
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, side);
+}
