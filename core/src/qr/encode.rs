@@ -613,34 +613,52 @@ impl Grid {
         self.set_function(8, size - 8, true);
     }
 
-    /// Places the codewords in the zigzag order of the standard, skipping function modules.
+    /// Places the codewords in the zigzag order of the standard, skipping function modules
+    /// (left-over modules stay light), then copies the data modules into the columns.
     fn draw_codewords(&mut self, codewords: &[u8]) {
         let size = self.size;
-        let mut bits = codewords
-            .iter()
-            .flat_map(|&b| (0..8).rev().map(move |i| b >> i & 1 != 0));
+        let mut i = 0usize;
         let mut right = size - 1;
-        loop {
+        'place: loop {
             if right == 6 {
                 right = 5;
             }
             let upward = (right + 1) & 2 == 0;
             for vert in 0..size {
                 let y = if upward { size - 1 - vert } else { vert };
+                let (Some(row), Some(function)) = (self.rows.get_mut(y), self.fn_rows.get(y))
+                else {
+                    break 'place;
+                };
                 for x in [right, right - 1] {
-                    if !self.is_function(x, y) {
-                        match bits.next() {
-                            Some(true) => self.set(x, y, true),
-                            Some(false) => {}
-                            None => return,
+                    if !function.get(x) {
+                        let Some(&byte) = codewords.get(i >> 3) else {
+                            break 'place;
+                        };
+                        if byte << (i & 7) & 0x80 != 0 {
+                            row.set(x, true);
                         }
+                        i += 1;
                     }
                 }
             }
             if right < 3 {
-                return;
+                break;
             }
             right -= 2;
+        }
+        for (y, (&row, &function)) in self.rows.iter().zip(&self.fn_rows).enumerate() {
+            for (w, mut word) in (row & !function).0.into_iter().enumerate() {
+                while word != 0 {
+                    set_in(
+                        &mut self.cols,
+                        w * 64 + word.trailing_zeros() as usize,
+                        y,
+                        true,
+                    );
+                    word &= word - 1;
+                }
+            }
         }
     }
 }
@@ -673,10 +691,19 @@ fn repeat12(pattern: u64) -> Line {
 /// The lines of a mask: every mask repeats with period 12 (or a divisor) along both axes,
 /// so 12 row patterns and 12 column patterns describe it.
 fn mask_lines(mask: u8) -> ([Line; 12], [Line; 12]) {
-    let bits = |f: &dyn Fn(usize) -> bool| (0..12).filter(|&i| f(i)).fold(0, |p, i| p | 1 << i);
-    let by_row = core::array::from_fn(|y| repeat12(bits(&|x| mask_bit(mask, x, y))));
-    let by_col = core::array::from_fn(|x| repeat12(bits(&|y| mask_bit(mask, x, y))));
-    (by_row, by_col)
+    let mut by_row = [0u64; 12];
+    for (y, row) in by_row.iter_mut().enumerate() {
+        for x in 0..12 {
+            *row |= u64::from(mask_bit(mask, x, y)) << x;
+        }
+    }
+    let by_col: [u64; 12] = core::array::from_fn(|x| {
+        by_row
+            .iter()
+            .enumerate()
+            .fold(0, |col, (y, row)| col | (row >> x & 1) << y)
+    });
+    (by_row.map(repeat12), by_col.map(repeat12))
 }
 
 /// Penalty points of lines (rows or columns) after masking: rule 1 (runs of five or more
