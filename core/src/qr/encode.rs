@@ -526,10 +526,6 @@ impl Grid {
         set_in(&mut self.fn_cols, x, y, true);
     }
 
-    fn is_function(&self, x: usize, y: usize) -> bool {
-        self.fn_rows.get(y).is_none_or(|l| l.get(x))
-    }
-
     /// Draws `pattern(dx, dy)` (dark or light) for `-r..=r` around `(cx, cy)`, clipped.
     fn square(&mut self, cx: usize, cy: usize, r: usize, dark: impl Fn(usize) -> bool) {
         for y in cy.saturating_sub(r)..=(cy + r).min(self.size - 1) {
