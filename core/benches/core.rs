@@ -32,13 +32,16 @@ fn codes(c: &mut Criterion) {
     let other = theirs();
     let floor = hmac::Hmac::<sha1::Sha1>::new_from_slice(SECRET).expect("any key length");
     let mut g = c.benchmark_group("code");
-    g.bench_function("floor: RustCrypto HMAC-SHA1, 8 bytes, keyed state cloned", |b| {
-        b.iter(|| {
-            let mut mac = floor.clone();
-            mac.update(&black_box(NOW / 30).to_be_bytes());
-            black_box(mac.finalize().into_bytes())
-        })
-    });
+    g.bench_function(
+        "floor: RustCrypto HMAC-SHA1, 8 bytes, keyed state cloned",
+        |b| {
+            b.iter(|| {
+                let mut mac = floor.clone();
+                mac.update(&black_box(NOW / 30).to_be_bytes());
+                black_box(mac.finalize().into_bytes())
+            })
+        },
+    );
     g.bench_function("twostep code_at", |b| {
         b.iter(|| black_box(totp.code_at(black_box(NOW))))
     });
@@ -70,7 +73,7 @@ fn codes(c: &mut Criterion) {
 }
 
 fn uri(c: &mut Criterion) {
-    assert_eq!(URI.len(), 124);
+    assert_eq!(URI.len(), 124, "the benchmark URI is 124 characters");
     let mut g = c.benchmark_group("key URI");
     g.bench_function("twostep KeyUri::parse (124 chars)", |b| {
         b.iter(|| black_box(KeyUri::parse(black_box(URI))))
@@ -78,5 +81,35 @@ fn uri(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, codes, uri);
+fn qr(c: &mut Criterion) {
+    let options = twostep::qr::QrOptions::default();
+    let ours = twostep::qr::svg(URI, &options).expect("fits");
+    let theirs = qrcode::QrCode::with_error_correction_level(URI, qrcode::EcLevel::M)
+        .expect("fits")
+        .render::<qrcode::render::svg::Color>()
+        .build();
+    println!(
+        "SVG size for the 124-char URI at level M: twostep {} bytes, qrcode crate {} bytes",
+        ours.len(),
+        theirs.len()
+    );
+    let mut g = c.benchmark_group("QR (124-char URI, level M)");
+    g.bench_function("twostep qr::svg", |b| {
+        b.iter(|| black_box(twostep::qr::svg(black_box(URI), &options)))
+    });
+    g.bench_function("twostep qr::png", |b| {
+        b.iter(|| black_box(twostep::qr::png(black_box(URI), &options)))
+    });
+    g.bench_function("qrcode crate SVG", |b| {
+        b.iter(|| {
+            black_box(
+                qrcode::QrCode::with_error_correction_level(black_box(URI), qrcode::EcLevel::M)
+                    .map(|q| q.render::<qrcode::render::svg::Color>().build()),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codes, uri, qr);
 criterion_main!(benches);

@@ -48,6 +48,8 @@ extern crate std;
 mod base64;
 mod hmac;
 pub mod hotp;
+#[cfg(feature = "migration")]
+pub mod migration;
 pub mod params;
 #[cfg(feature = "qr")]
 pub mod qr;

@@ -82,7 +82,16 @@ impl Digits {
     #[inline(always)]
     pub(crate) const fn reduce(self, value: u32) -> u32 {
         const POW10: [u32; 10] = [
-            1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
+            1,
+            10,
+            100,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            10_000_000,
+            100_000_000,
+            1_000_000_000,
         ];
         // A 31-bit value has at most 10 digits: for 10 digits there is nothing to reduce.
         if self.0 as usize >= POW10.len() {

@@ -39,7 +39,8 @@ impl OtpKind {
 /// A parsed or built key URI. Every value in it is valid: building one and formatting it
 /// with `Display` always yields a URI that parses back to the same value.
 ///
-/// Neither issuer nor account may contain a colon (the format forbids it); both keep their
+/// Neither issuer nor account may contain a colon (the format forbids it), and the account
+/// does not begin with a space (spaces before it are dropped when parsing); both keep their
 /// letter case. Unknown parameters (such as `image`) are kept in order.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyUri {
@@ -52,18 +53,22 @@ pub struct KeyUri {
     params: Vec<(String, String)>,
 }
 
-const KNOWN: [&str; 6] = [
-    "secret",
-    "issuer",
-    "algorithm",
-    "digits",
-    "period",
-    "counter",
-];
+/// Whether a key URI of this kind interprets the parameter `name`, in any letter case:
+/// `secret`, `issuer`, `algorithm`, `digits`, and `period` (TOTP) or `counter` (HOTP).
+fn interprets(is_totp: bool, name: &str) -> bool {
+    let own = if is_totp { "period" } else { "counter" };
+    ["secret", "issuer", "algorithm", "digits", own]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(name))
+}
 
 impl KeyUri {
     /// A key URI for `secret` and `account` with default algorithm (SHA1) and digits (6).
     pub fn new(kind: OtpKind, secret: Secret, account: &str) -> Result<KeyUri, UriError> {
+        // Parsing drops the spaces after the label's colon, so they cannot round-trip.
+        if account.starts_with(' ') {
+            return Err(UriError::InvalidAccount);
+        }
         check_name(account, UriError::InvalidAccount)?;
         Ok(KeyUri {
             kind,
@@ -107,10 +112,12 @@ impl KeyUri {
         self
     }
 
-    /// Adds a parameter this crate does not interpret (for example `image`); the names of
-    /// the standard parameters are refused.
+    /// Adds a parameter this crate does not interpret (for example `image`); an empty name
+    /// and the names this kind of URI interprets (`secret`, `issuer`, `algorithm`,
+    /// `digits`, and `period` or `counter`), in any letter case, are refused.
     pub fn with_param(mut self, name: &str, value: &str) -> Result<KeyUri, UriError> {
-        if name.is_empty() || KNOWN.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+        let is_totp = matches!(self.kind, OtpKind::Totp { .. });
+        if name.is_empty() || interprets(is_totp, name) {
             return Err(UriError::InvalidUri("parameter name is empty or reserved"));
         }
         if self.params.iter().any(|(k, _)| k == name) {
@@ -195,12 +202,11 @@ impl KeyUri {
 
         let label = percent_decode(label, false)?;
         let (label_issuer, account) = match label.split_once(':') {
-            Some((issuer, account)) => (Some(issuer), account.trim_start_matches(' ')),
+            Some((issuer, account)) => (Some(issuer), account),
             None => (None, label.as_str()),
         };
-        if account.is_empty() {
-            return Err(UriError::InvalidAccount);
-        }
+        let account = account.trim_start_matches(' ');
+        check_name(account, UriError::InvalidAccount)?;
 
         let mut secret = None;
         let mut issuer = None;
@@ -223,6 +229,12 @@ impl KeyUri {
                 "period" if is_totp => &mut period,
                 "counter" if !is_totp => &mut counter,
                 _ => {
+                    // Ignoring `Digits=8` would silently give the wrong codes.
+                    if name.is_empty() || interprets(is_totp, &name) {
+                        return Err(UriError::InvalidUri(
+                            "parameter name is empty or a standard one in the wrong letter case",
+                        ));
+                    }
                     if params.iter().any(|(k, _)| *k == name) {
                         return Err(UriError::InvalidUri("duplicate parameter"));
                     }
@@ -242,7 +254,7 @@ impl KeyUri {
             _ => return Err(UriError::MissingSecret),
         };
         let issuer = match (label_issuer, issuer.filter(|i| !i.is_empty())) {
-            (Some(l), Some(p)) if l != p => return Err(UriError::IssuerMismatch),
+            (Some(l), Some(p)) if !l.is_empty() && l != p => return Err(UriError::IssuerMismatch),
             (_, Some(p)) => Some(p),
             (Some(l), None) if !l.is_empty() => Some(String::from(l)),
             _ => None,
@@ -420,7 +432,8 @@ pub enum UriError {
     UnsupportedType,
     /// A TOTP was asked of an HOTP URI or the other way round.
     WrongType,
-    /// The label has no account name, or the account name is empty or has a colon or control character.
+    /// The label has no account name, or the account name is empty, begins with a space, or
+    /// has a colon or control character.
     InvalidAccount,
     /// The issuer is empty or has a colon or control character.
     InvalidIssuer,
@@ -479,7 +492,7 @@ impl fmt::Display for UriError {
                 f.write_str("wrong OTP type: this is not a key URI of that kind")
             }
             UriError::InvalidAccount => f.write_str(
-                "invalid account name: it must be non-empty, without ':' or control characters",
+                "invalid account name: it must be non-empty, not begin with a space, and have no ':' or control characters",
             ),
             UriError::InvalidIssuer => f.write_str(
                 "invalid issuer: it must be non-empty, without ':' or control characters",

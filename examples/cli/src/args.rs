@@ -78,6 +78,18 @@ impl Args {
         Ok(found)
     }
 
+    /// Whether the switch `name` (an option without a value) is present; removes it.
+    pub fn flag(&mut self, name: &str) -> bool {
+        let mut found = false;
+        for item in &mut self.items {
+            if item.as_ref().is_some_and(|a| a.as_str() == name) {
+                *item = None;
+                found = true;
+            }
+        }
+        found
+    }
+
     /// A required option.
     pub fn required(&mut self, name: &str) -> Result<String, Failure> {
         self.value(name)?

@@ -6,7 +6,10 @@ use args::{Args, Failure, usage};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
-use twostep::{Algorithm, Digits, Hotp, KeyUri, KeyUriFields, OtpKind, Period, Secret, Totp};
+use twostep::qr::{self, QrError, QrOptions};
+use twostep::{
+    Algorithm, Digits, Hotp, KeyUri, KeyUriFields, OtpKind, Period, Secret, Totp, migration,
+};
 
 const HELP: &str = "\
 twostep secret [--bytes N]                      print a new base32 secret
@@ -17,6 +20,8 @@ twostep verify --uri URI --code CODE [--time UNIX] [--window W]
                                                 exit 0 and print the matched step, or exit 1
 twostep uri parse URI                           print the KeyUri as one JSON object
 twostep uri build --secret B32 --account A [--issuer I] [--algorithm A] [--digits N] [--period S]
+twostep qr URI (--svg FILE | --png FILE | --terminal) [--quiet-zone N] [--scale PX] [--dark #RGB] [--light #RGB]
+twostep import MIGRATION_URI                    print one otpauth:// URI per line
 ";
 
 fn main() -> ExitCode {
@@ -38,7 +43,7 @@ fn main() -> ExitCode {
 
 fn run(argv: Vec<String>) -> Result<ExitCode, Failure> {
     let mut args = Args::new(argv);
-    let command = args.positional("a command (secret, code, verify, uri)")?;
+    let command = args.positional("a command (secret, code, verify, uri, qr, import)")?;
     let out = match command.as_str() {
         "secret" => secret(&mut args)?,
         "code" => code(&mut args)?,
@@ -55,6 +60,8 @@ fn run(argv: Vec<String>) -> Result<ExitCode, Failure> {
                 }
             }
         }
+        "qr" => qr(&mut args)?,
+        "import" => import(&mut args)?,
         "help" | "--help" | "-h" => HELP.trim_end().to_owned(),
         other => {
             return Err(usage(format!(
@@ -65,7 +72,9 @@ fn run(argv: Vec<String>) -> Result<ExitCode, Failure> {
     args.finish()?;
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not worth a panic.
-    let _ = writeln!(stdout, "{out}");
+    if !out.is_empty() {
+        let _ = writeln!(stdout, "{out}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -202,4 +211,61 @@ fn uri_build(args: &mut Args) -> Result<String, Failure> {
         uri = uri.with_issuer(&issuer).map_err(|e| usage(e.to_string()))?;
     }
     Ok(uri.to_string())
+}
+
+fn qr(args: &mut Args) -> Result<String, Failure> {
+    let text = args.positional("the text or URI to encode")?;
+    let mut options = QrOptions::default();
+    if let Some(q) = args.number("--quiet-zone")? {
+        options.quiet_zone =
+            u8::try_from(q).map_err(|_| usage("--quiet-zone is at most 255".into()))?;
+    }
+    if let Some(s) = args.number("--scale")? {
+        options.scale = u16::try_from(s).map_err(|_| usage("--scale is too large".into()))?;
+    }
+    for (flag, slot) in [
+        ("--dark", &mut options.dark),
+        ("--light", &mut options.light),
+    ] {
+        if let Some(c) = args.value(flag)? {
+            *slot = c
+                .parse()
+                .map_err(|e: QrError| usage(format!("{flag}: {e}")))?;
+        }
+    }
+    let svg = args.value("--svg")?;
+    let png = args.value("--png")?;
+    let terminal = args.flag("--terminal");
+    let to_usage = |e: QrError| usage(e.to_string());
+    match (svg, png, terminal) {
+        (Some(path), None, false) => write_file(
+            &path,
+            qr::svg(&text, &options).map_err(to_usage)?.as_bytes(),
+        ),
+        (None, Some(path), false) => {
+            write_file(&path, &qr::png(&text, &options).map_err(to_usage)?)
+        }
+        (None, None, true) => Ok(qr::terminal(&text, &options)
+            .map_err(to_usage)?
+            .trim_end()
+            .to_owned()),
+        _ => Err(usage(
+            "choose exactly one of --svg FILE, --png FILE, --terminal".into(),
+        )),
+    }
+}
+
+fn write_file(path: &str, bytes: &[u8]) -> Result<String, Failure> {
+    std::fs::write(path, bytes).map_err(|e| usage(format!("cannot write {path}: {e}")))?;
+    Ok(String::new())
+}
+
+fn import(args: &mut Args) -> Result<String, Failure> {
+    let uri = args.positional("the otpauth-migration:// URI")?;
+    let keys = migration::import(&uri).map_err(|e| usage(e.to_string()))?;
+    Ok(keys
+        .iter()
+        .map(KeyUri::to_string)
+        .collect::<Vec<_>>()
+        .join("\n"))
 }

@@ -281,3 +281,65 @@ fn agrees_with_oathtool_when_installed() {
         );
     }
 }
+
+#[test]
+fn qr_png_decodes_back_to_the_uri() {
+    let uri = format!("otpauth://totp/ACME%20Co:alice@x.test?secret={SHA1_SEED}&issuer=ACME%20Co");
+    let dir = std::env::temp_dir().join(format!("twostep-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let png_path = dir.join("pair.png");
+    let out = twostep(&["qr", &uri, "--png", png_path.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).expect("written"),
+    ));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    let channels = info.color_type.samples();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img =
+        rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[(y * w + x) * channels]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, text) = grids[0].decode().expect("decodes");
+    assert_eq!(text, uri);
+
+    let svg_path = dir.join("pair.svg");
+    assert!(
+        twostep(&["qr", &uri, "--svg", svg_path.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    let svg = std::fs::read_to_string(&svg_path).expect("written");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    let term = twostep(&["qr", &uri, "--terminal"]);
+    assert!(term.status.success());
+    assert!(stdout(&term).contains('▀') || stdout(&term).contains('▄'));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn import_prints_one_uri_per_account() {
+    let out = twostep(&[
+        "import",
+        "otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30"
+    );
+    assert_usage_error(&["import", "otpauth-migration://offline?data=%%"]);
+    assert_usage_error(&["import"]);
+    assert_usage_error(&["qr", "x"]);
+    assert_usage_error(&["qr", "x", "--svg", "/tmp/a.svg", "--terminal"]);
+    assert_usage_error(&["qr", "x", "--terminal", "--dark", "blue"]);
+    assert_usage_error(&["qr", &"x".repeat(3000), "--terminal"]);
+    assert_usage_error(&["qr", "x", "--svg", "/nonexistent-dir/a.svg"]);
+}

@@ -1,0 +1,416 @@
+//! Google Authenticator's "Transfer accounts" format: `otpauth-migration://offline?data=…`,
+//! base64 of a protobuf `MigrationPayload`. Import turns each account into a [`KeyUri`];
+//! export writes key URIs as one or more such URIs (batches), as the app does.
+
+use crate::base64;
+use crate::params::{Algorithm, Digits, Period};
+use crate::secret::Secret;
+use crate::uri::{KeyUri, OtpKind, UriError};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use zeroize::Zeroizing;
+
+/// One decoded migration URI: its accounts and its place in a multi-part export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// The accounts, in order.
+    pub keys: Vec<KeyUri>,
+    /// How many URIs the whole export has (1 when not split).
+    pub batch_size: u32,
+    /// This URI's index in the export, from 0.
+    pub batch_index: u32,
+    /// An identifier shared by all URIs of one export.
+    pub batch_id: i32,
+}
+
+/// The accounts of one `otpauth-migration://offline?data=…` URI.
+pub fn import(uri: &str) -> Result<Vec<KeyUri>, MigrationError> {
+    import_batch(uri).map(|b| b.keys)
+}
+
+/// The accounts of every URI of a multi-part export, checked to be one complete export
+/// (same batch id, every index from 0 to size - 1 exactly once), in batch order.
+pub fn import_all<S: AsRef<str>>(uris: &[S]) -> Result<Vec<KeyUri>, MigrationError> {
+    let mut batches = uris
+        .iter()
+        .map(|u| import_batch(u.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    batches.sort_by_key(|b| b.batch_index);
+    let Some(first) = batches.first() else {
+        return Err(MigrationError::IncompleteExport);
+    };
+    let (id, size) = (first.batch_id, first.batch_size);
+    let complete = usize::try_from(size).is_ok_and(|s| s == batches.len())
+        && batches.iter().enumerate().all(|(i, b)| {
+            b.batch_id == id && b.batch_size == size && usize::try_from(b.batch_index) == Ok(i)
+        });
+    if !complete {
+        return Err(MigrationError::IncompleteExport);
+    }
+    Ok(batches.into_iter().flat_map(|b| b.keys).collect())
+}
+
+/// Decodes one migration URI with its batch information.
+pub fn import_batch(uri: &str) -> Result<Batch, MigrationError> {
+    let data = payload_of(uri)?;
+    let mut batch = Batch {
+        keys: Vec::new(),
+        batch_size: 1,
+        batch_index: 0,
+        batch_id: 0,
+    };
+    let mut reader = Reader(&data);
+    while let Some((field, value)) = reader.field()? {
+        match (field, value) {
+            (1, Value::Bytes(account)) => batch.keys.push(account_of(account)?),
+            (3, Value::Varint(n)) => batch.batch_size = small(n)?,
+            (4, Value::Varint(n)) => batch.batch_index = small(n)?,
+            // int32 on the wire: a negative id is a sign-extended 64-bit varint.
+            (5, Value::Varint(n)) => batch.batch_id = n as i64 as i32,
+            _ => {}
+        }
+    }
+    if batch.batch_size == 0 || batch.batch_index >= batch.batch_size {
+        return Err(MigrationError::InvalidData(
+            "batch index outside batch size",
+        ));
+    }
+    Ok(batch)
+}
+
+/// Writes `keys` as migration URIs of at most `per_batch` accounts each (Google
+/// Authenticator puts about 10 in one QR code), all carrying `batch_id`.
+///
+/// The format has no period and only 6 or 8 digits: keys with another period or digit
+/// count cannot be exported and are refused rather than silently changed.
+pub fn export(
+    keys: &[KeyUri],
+    per_batch: usize,
+    batch_id: i32,
+) -> Result<Vec<String>, MigrationError> {
+    if per_batch == 0 {
+        return Err(MigrationError::Unexportable(
+            "at least one account per batch",
+        ));
+    }
+    let chunks: Vec<&[KeyUri]> = keys.chunks(per_batch).collect();
+    let size = u64::try_from(chunks.len().max(1))
+        .map_err(|_| MigrationError::Unexportable("too many batches"))?;
+    let mut out = Vec::with_capacity(chunks.len());
+    for (index, chunk) in chunks.iter().enumerate() {
+        let mut payload = Zeroizing::new(Vec::new());
+        for key in *chunk {
+            let account = Zeroizing::new(encode_account(key)?);
+            put_bytes(&mut payload, 1, &account);
+        }
+        put_varint_field(&mut payload, 2, 1);
+        put_varint_field(&mut payload, 3, size);
+        put_varint_field(&mut payload, 4, index as u64);
+        put_varint_field(&mut payload, 5, i64::from(batch_id) as u64);
+        out.push(migration_uri(&payload));
+    }
+    Ok(out)
+}
+
+fn migration_uri(payload: &[u8]) -> String {
+    let data = Zeroizing::new(base64::encode(payload));
+    let mut uri = String::from("otpauth-migration://offline?data=");
+    for c in data.chars() {
+        match c {
+            '+' => uri.push_str("%2B"),
+            '/' => uri.push_str("%2F"),
+            '=' => uri.push_str("%3D"),
+            c => uri.push(c),
+        }
+    }
+    uri
+}
+
+fn encode_account(key: &KeyUri) -> Result<Vec<u8>, MigrationError> {
+    let mut out = Vec::new();
+    put_bytes(&mut out, 1, key.secret().as_bytes());
+    let name = match key.issuer() {
+        Some(issuer) => Zeroizing::new(alloc::format!("{issuer}:{}", key.account())),
+        None => Zeroizing::new(String::from(key.account())),
+    };
+    put_bytes(&mut out, 2, name.as_bytes());
+    if let Some(issuer) = key.issuer() {
+        put_bytes(&mut out, 3, issuer.as_bytes());
+    }
+    let algorithm = match key.algorithm() {
+        Algorithm::Sha1 => 1,
+        Algorithm::Sha256 => 2,
+        Algorithm::Sha512 => 3,
+    };
+    put_varint_field(&mut out, 4, algorithm);
+    let digits = match key.digits().get() {
+        6 => 1,
+        8 => 2,
+        _ => {
+            return Err(MigrationError::Unexportable(
+                "only 6 or 8 digits can be exported",
+            ));
+        }
+    };
+    put_varint_field(&mut out, 5, digits);
+    match key.kind() {
+        OtpKind::Hotp { counter } => {
+            put_varint_field(&mut out, 6, 1);
+            put_varint_field(&mut out, 7, counter);
+        }
+        OtpKind::Totp { period } if period == Period::THIRTY => put_varint_field(&mut out, 6, 2),
+        OtpKind::Totp { .. } => {
+            return Err(MigrationError::Unexportable(
+                "only a 30-second period can be exported",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
+    let mut secret = None;
+    let mut name = String::new();
+    let mut issuer = String::new();
+    let (mut algorithm, mut digits, mut kind, mut counter) = (0u64, 0u64, 0u64, 0u64);
+    let mut reader = Reader(data);
+    while let Some((field, value)) = reader.field()? {
+        match (field, value) {
+            (1, Value::Bytes(b)) => secret = Some(Secret::from_bytes(b).map_err(UriError::from)?),
+            (2, Value::Bytes(b)) => name = text(b)?,
+            (3, Value::Bytes(b)) => issuer = text(b)?,
+            (4, Value::Varint(n)) => algorithm = n,
+            (5, Value::Varint(n)) => digits = n,
+            (6, Value::Varint(n)) => kind = n,
+            (7, Value::Varint(n)) => counter = n,
+            _ => {}
+        }
+    }
+    let secret = secret.ok_or(UriError::MissingSecret)?;
+    let algorithm = match algorithm {
+        0 | 1 => Algorithm::Sha1,
+        2 => Algorithm::Sha256,
+        3 => Algorithm::Sha512,
+        _ => return Err(MigrationError::UnsupportedAlgorithm),
+    };
+    let digits = match digits {
+        0 | 1 => Digits::SIX,
+        2 => Digits::EIGHT,
+        _ => return Err(UriError::Param(crate::ParamError::InvalidDigits).into()),
+    };
+    let kind = match kind {
+        1 => OtpKind::Hotp { counter },
+        0 | 2 => OtpKind::Totp {
+            period: Period::THIRTY,
+        },
+        _ => return Err(MigrationError::InvalidData("unknown OTP type")),
+    };
+    // The app writes the name as "Issuer:account" or just "account".
+    let account = match name.split_once(':') {
+        Some((prefix, account)) if issuer.is_empty() || prefix == issuer => {
+            if issuer.is_empty() {
+                issuer = String::from(prefix);
+            }
+            account.trim_start_matches(' ')
+        }
+        _ => name.as_str(),
+    };
+    let key = KeyUri::new(kind, secret, account)?
+        .with_algorithm(algorithm)
+        .with_digits(digits);
+    Ok(if issuer.is_empty() {
+        key
+    } else {
+        key.with_issuer(&issuer)?
+    })
+}
+
+fn text(bytes: &[u8]) -> Result<String, MigrationError> {
+    core::str::from_utf8(bytes)
+        .map(String::from)
+        .map_err(|_| MigrationError::InvalidData("a name is not UTF-8"))
+}
+
+fn small(n: u64) -> Result<u32, MigrationError> {
+    u32::try_from(n).map_err(|_| MigrationError::InvalidData("batch number out of range"))
+}
+
+fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
+    const SCHEME: &str = "otpauth-migration://offline?";
+    let query = uri
+        .get(..SCHEME.len())
+        .filter(|head| head.eq_ignore_ascii_case(SCHEME))
+        .map(|_| &uri[SCHEME.len()..])
+        .ok_or(MigrationError::InvalidUri)?;
+    let mut data = None;
+    for pair in query.split('&') {
+        if let Some(value) = pair.strip_prefix("data=") {
+            if data.is_some() {
+                return Err(MigrationError::InvalidUri);
+            }
+            data = Some(value);
+        }
+    }
+    let data = data.ok_or(MigrationError::InvalidUri)?;
+    // Percent-decode; the value is base64, so `+` is a plus, never a space.
+    let mut b64 = Zeroizing::new(String::with_capacity(data.len()));
+    let mut rest = data;
+    while let Some(i) = rest.find('%') {
+        b64.push_str(&rest[..i]);
+        let escaped = rest
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .filter(u8::is_ascii)
+            .ok_or(MigrationError::InvalidData("bad percent-encoding"))?;
+        b64.push(char::from(escaped));
+        rest = &rest[i + 3..];
+    }
+    b64.push_str(rest);
+    base64::decode(&b64)
+        .map(Zeroizing::new)
+        .ok_or(MigrationError::InvalidData("data is not base64"))
+}
+
+enum Value<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+    Fixed,
+}
+
+/// A protobuf wire-format reader over a byte slice; every read is bounds-checked.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn varint(&mut self) -> Result<u64, MigrationError> {
+        let mut value = 0u64;
+        for i in 0..10 {
+            let (&byte, rest) = self
+                .0
+                .split_first()
+                .ok_or(MigrationError::InvalidData("truncated varint"))?;
+            self.0 = rest;
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(MigrationError::InvalidData("varint longer than 10 bytes"))
+    }
+
+    fn take(&mut self, n: u64) -> Result<&'a [u8], MigrationError> {
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= self.0.len())
+            .ok_or(MigrationError::InvalidData("field longer than the data"))?;
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, MigrationError> {
+        if self.0.is_empty() {
+            return Ok(None);
+        }
+        let key = self.varint()?;
+        let value = match key & 7 {
+            0 => Value::Varint(self.varint()?),
+            1 => {
+                self.take(8)?;
+                Value::Fixed
+            }
+            2 => {
+                let len = self.varint()?;
+                Value::Bytes(self.take(len)?)
+            }
+            5 => {
+                self.take(4)?;
+                Value::Fixed
+            }
+            _ => {
+                return Err(MigrationError::InvalidData(
+                    "unsupported protobuf wire type",
+                ));
+            }
+        };
+        Ok(Some((key >> 3, value)))
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_varint_field(out: &mut Vec<u8>, field: u64, n: u64) {
+    put_varint(out, field << 3);
+    put_varint(out, n);
+}
+
+fn put_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
+    put_varint(out, field << 3 | 2);
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// A migration URI that cannot be imported, or keys that cannot be exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrationError {
+    /// Not an `otpauth-migration://offline?data=…` URI.
+    InvalidUri,
+    /// The data is not a valid migration payload; the text says what is wrong.
+    InvalidData(&'static str),
+    /// An account uses an algorithm twostep does not support (MD5).
+    UnsupportedAlgorithm,
+    /// An account is not a valid key (bad secret, name, digits …).
+    Key(UriError),
+    /// The URIs are not one complete multi-part export.
+    IncompleteExport,
+    /// A key cannot be written in this format; the text says why.
+    Unexportable(&'static str),
+}
+
+impl MigrationError {
+    /// The stable machine-readable code of this error, shared by every binding.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            MigrationError::InvalidUri
+            | MigrationError::InvalidData(_)
+            | MigrationError::IncompleteExport => "invalid_migration",
+            MigrationError::UnsupportedAlgorithm => "unsupported_algorithm",
+            MigrationError::Key(e) => e.code(),
+            MigrationError::Unexportable(_) => "unexportable",
+        }
+    }
+}
+
+impl From<UriError> for MigrationError {
+    fn from(e: UriError) -> Self {
+        MigrationError::Key(e)
+    }
+}
+
+impl fmt::Display for MigrationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MigrationError::InvalidUri => {
+                f.write_str("invalid migration URI: expected otpauth-migration://offline?data=…")
+            }
+            MigrationError::InvalidData(why) => write!(f, "invalid migration data: {why}"),
+            MigrationError::UnsupportedAlgorithm => {
+                f.write_str("unsupported algorithm in migration data: only SHA1, SHA256, SHA512")
+            }
+            MigrationError::Key(e) => write!(f, "invalid account in migration data: {e}"),
+            MigrationError::IncompleteExport => f.write_str(
+                "the migration URIs are not one complete export (parts missing, repeated or from another export)",
+            ),
+            MigrationError::Unexportable(why) => write!(f, "cannot export to Google Authenticator: {why}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for MigrationError {}
