@@ -108,6 +108,7 @@ fn decode_svg(svg: &str) -> (Vec<u8>, rqrr::MetaData) {
 /// Decodes a PNG with the png crate into RGBA pixels.
 fn png_rgba(bytes: &[u8]) -> (usize, usize, Vec<[u8; 4]>) {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.ignore_checksums(false); // verify CRC-32 and Adler-32 too
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().expect("valid PNG header");
     let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
@@ -694,6 +695,7 @@ fn large_quiet_zone_and_scale_make_a_valid_png() {
     };
     let png = qr::png("big", &options).expect("png");
     let mut decoder = png::Decoder::new(std::io::Cursor::new(&png));
+    decoder.ignore_checksums(false);
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().expect("valid PNG header");
     let side = (21 + 2 * 255) * 4;

@@ -13,9 +13,10 @@
 //! # Ok::<(), twostep::qr::QrError>(())
 //! ```
 //!
-//! The text is encoded as given (UTF-8 bytes), in numeric or alphanumeric mode when every
-//! character allows it, in the smallest version that holds it, with the mask of the lowest
-//! penalty score.
+//! The text is encoded as given (its UTF-8 bytes), split into numeric, alphanumeric and
+//! byte segments wherever that takes fewer bits (the upper-case base32 secret of a key URI
+//! becomes one alphanumeric segment), in the smallest version that holds it, with the mask
+//! of the lowest penalty score.
 
 mod encode;
 mod png;

@@ -115,7 +115,7 @@ pub(super) fn svg(code: &QrCode, options: &QrOptions) -> String {
 
 /// The next run of dark modules at or after `from` in a row of `width` modules, as
 /// `(start, end)` with `end` exclusive.
-fn next_run(row: &Line, from: usize, width: usize) -> Option<(usize, usize)> {
+pub(super) fn next_run(row: &Line, from: usize, width: usize) -> Option<(usize, usize)> {
     let start = find(row, from, true);
     (start < width).then(|| (start, find(row, start, false).min(width)))
 }
