@@ -710,3 +710,24 @@ fn large_quiet_zone_and_scale_make_a_valid_png() {
     }
     assert_eq!(rows, side);
 }
+
+#[test]
+fn ec_levels_parse_from_their_letters() {
+    use twostep::qr::{EcLevel, QrError};
+    for (text, level) in [
+        ("L", EcLevel::Low),
+        ("m", EcLevel::Medium),
+        ("Q", EcLevel::Quartile),
+        ("h", EcLevel::High),
+    ] {
+        assert_eq!(text.parse::<EcLevel>(), Ok(level));
+    }
+    for bad in ["", "X", "LOW", " M", "M "] {
+        assert_eq!(
+            bad.parse::<EcLevel>(),
+            Err(QrError::InvalidEcLevel),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(QrError::InvalidEcLevel.code(), "invalid_ec_level");
+}

@@ -42,6 +42,21 @@ pub enum EcLevel {
     High,
 }
 
+impl FromStr for EcLevel {
+    type Err = QrError;
+
+    /// `L`, `M`, `Q` or `H` (either case), the letters the standard uses.
+    fn from_str(s: &str) -> Result<Self, QrError> {
+        match s {
+            "L" | "l" => Ok(EcLevel::Low),
+            "M" | "m" => Ok(EcLevel::Medium),
+            "Q" | "q" => Ok(EcLevel::Quartile),
+            "H" | "h" => Ok(EcLevel::High),
+            _ => Err(QrError::InvalidEcLevel),
+        }
+    }
+}
+
 /// An sRGB colour with alpha (255 = opaque).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Color {
@@ -148,6 +163,8 @@ pub enum QrError {
     InvalidColor,
     /// The PNG scale is outside 1..=64 pixels per module.
     InvalidScale,
+    /// An error correction level is not `L`, `M`, `Q` or `H`.
+    InvalidEcLevel,
 }
 
 impl QrError {
@@ -157,6 +174,7 @@ impl QrError {
             QrError::DataTooLong => "data_too_long",
             QrError::InvalidColor => "invalid_color",
             QrError::InvalidScale => "invalid_scale",
+            QrError::InvalidEcLevel => "invalid_ec_level",
         }
     }
 }
@@ -169,6 +187,7 @@ impl fmt::Display for QrError {
             }
             QrError::InvalidColor => "invalid colour: use #rgb, #rgba, #rrggbb or #rrggbbaa",
             QrError::InvalidScale => "invalid scale: use 1 to 64 pixels per module",
+            QrError::InvalidEcLevel => "invalid error correction level: use L, M, Q or H",
         })
     }
 }
