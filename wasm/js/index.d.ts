@@ -92,8 +92,8 @@ export interface QrOptions {
  * stable and shared by every twostep binding: `invalid_base32`, `invalid_secret_length`,
  * `unsupported_algorithm`, `invalid_digits`, `invalid_period`, `invalid_uri`,
  * `unsupported_type`, `invalid_account`, `invalid_issuer`, `missing_secret`,
- * `missing_counter`, `invalid_counter`, `issuer_mismatch`, `data_too_long`, `invalid_color`,
- * `invalid_scale`, `invalid_migration`, `unexportable`; `invalid_argument` for a value
+ * `missing_counter`, `invalid_counter`, `issuer_mismatch`, `data_too_long`, `invalid_ec_level`,
+ * `invalid_color`, `invalid_scale`, `invalid_migration`, `unexportable`; `invalid_argument` for a value
  * of the wrong JavaScript type or out of range (a fractional, negative or unsafe-integer
  * time, an options field of the wrong type); `random_unavailable` if
  * `crypto.getRandomValues` is missing. The `message` is for people and may change.

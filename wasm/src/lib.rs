@@ -274,9 +274,8 @@ pub fn is_twostep_error(#[wasm_bindgen(unchecked_param_type = "unknown")] value:
 mod qr {
     use super::*;
     use crate::convert::{field, small};
-    use crate::error::invalid_argument;
     use alloc::vec::Vec;
-    use twostep::qr::{Color, EcLevel, QrOptions};
+    use twostep::qr::{Color, QrOptions};
 
     fn color(options: &JsValue, name: &str, default: Color) -> Result<Color, JsValue> {
         match given(&field(options, name)?) {
@@ -290,13 +289,7 @@ mod qr {
         let d = QrOptions::default();
         Ok(QrOptions {
             ec: match given(&field(options, "ec")?) {
-                Some(v) => match string(v, "ec")?.as_str() {
-                    "L" => EcLevel::Low,
-                    "M" => EcLevel::Medium,
-                    "Q" => EcLevel::Quartile,
-                    "H" => EcLevel::High,
-                    _ => return Err(invalid_argument("ec must be \"L\", \"M\", \"Q\" or \"H\"")),
-                },
+                Some(v) => string(v, "ec")?.parse().map_err(from_core)?,
                 None => d.ec,
             },
             quiet_zone: match given(&field(options, "quietZone")?) {
