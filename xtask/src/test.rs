@@ -102,14 +102,12 @@ pub fn fuzz(args: &[String]) -> Result<()> {
     }
     for target in ["base32", "uri", "migration"] {
         step(&format!("fuzz {target} for {seconds} s"));
-        exec(cargo().current_dir(crate::util::root().join("core")).args([
-            "+nightly",
-            "fuzz",
-            "run",
-            target,
-            "--",
-            &format!("-max_total_time={seconds}"),
-        ]))?;
+        exec(
+            Command::new("rustup")
+                .current_dir(crate::util::root().join("core"))
+                .args(["run", "nightly", "cargo", "fuzz", "run", target, "--"])
+                .arg(format!("-max_total_time={seconds}")),
+        )?;
     }
     Ok(())
 }
