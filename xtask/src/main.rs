@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask <task>`. See `cargo xtask help`.
 
 mod demo;
+mod mobile;
 mod test;
 mod util;
 mod wasm;
@@ -10,6 +11,8 @@ use anyhow::{Result, bail};
 const HELP: &str = "\
 cargo xtask <task>
 
+  bindings build twostep-mobile and generate its Kotlin, Swift and Python bindings
+          (`bindings test`: run only the Kotlin and Python binding tests)
   demo    run the demo (terminal pairing demo; finishes by itself when not on a TTY)
   test    run every test: format, lints, unit/integration/property tests, oathtool
           cross-check, bare-metal build, feature powerset
@@ -33,6 +36,7 @@ fn run() -> Result<()> {
     let rest = &args[args.len().min(1)..];
     match task {
         "demo" => demo::run(rest),
+        "bindings" => mobile::bindings(rest),
         "test" => test::run(rest),
         "bench" => test::bench(rest),
         "fuzz" => test::fuzz(rest),

@@ -59,6 +59,7 @@ pub fn run_all() -> Result<()> {
         "--feature-powerset",
         "--no-dev-deps",
     ]))?;
+    crate::mobile::test_steps()?;
     Ok(())
 }
 
