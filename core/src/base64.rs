@@ -6,10 +6,7 @@ use alloc::vec::Vec;
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Encodes `data` as padded standard base64.
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "for the migration feature's export")
-)]
+#[cfg_attr(not(feature = "migration"), allow(dead_code))]
 pub(crate) fn encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     encode_into(data, &mut out);
@@ -45,10 +42,7 @@ pub(crate) fn encode_into(data: &[u8], out: &mut String) {
 /// Decodes standard base64. Padding is optional, but when present it must be correct;
 /// any other character (including whitespace and the URL-safe `-`/`_`) and non-zero
 /// unused bits are rejected.
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "for the migration feature's import")
-)]
+#[cfg_attr(not(feature = "migration"), allow(dead_code))]
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
     let body = match bytes {

@@ -32,23 +32,26 @@ pub fn import(uri: &str) -> Result<Vec<KeyUri>, MigrationError> {
 /// The accounts of every URI of a multi-part export, checked to be one complete export
 /// (same batch id, every index from 0 to size - 1 exactly once), in batch order.
 pub fn import_all<S: AsRef<str>>(uris: &[S]) -> Result<Vec<KeyUri>, MigrationError> {
-    let mut batches = uris
+    let batches = uris
         .iter()
         .map(|u| import_batch(u.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
-    batches.sort_by_key(|b| b.batch_index);
-    let Some(first) = batches.first() else {
-        return Err(MigrationError::IncompleteExport);
-    };
+    let first = batches.first().ok_or(MigrationError::IncompleteExport)?;
     let (id, size) = (first.batch_id, first.batch_size);
-    let complete = usize::try_from(size).is_ok_and(|s| s == batches.len())
-        && batches.iter().enumerate().all(|(i, b)| {
-            b.batch_id == id && b.batch_size == size && usize::try_from(b.batch_index) == Ok(i)
-        });
-    if !complete {
+    if usize::try_from(size) != Ok(batches.len()) {
         return Err(MigrationError::IncompleteExport);
     }
-    Ok(batches.into_iter().flat_map(|b| b.keys).collect())
+    // Each batch goes to the slot of its index: no sort, and every index exactly once.
+    let mut slots: Vec<Option<Batch>> = batches.iter().map(|_| None).collect();
+    for b in batches {
+        let slot = usize::try_from(b.batch_index)
+            .ok()
+            .and_then(|i| slots.get_mut(i))
+            .filter(|s| s.is_none() && b.batch_id == id && b.batch_size == size)
+            .ok_or(MigrationError::IncompleteExport)?;
+        *slot = Some(b);
+    }
+    Ok(slots.into_iter().flatten().flat_map(|b| b.keys).collect())
 }
 
 /// Decodes one migration URI with its batch information.
@@ -241,7 +244,7 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     let query = uri
         .get(..SCHEME.len())
         .filter(|head| head.eq_ignore_ascii_case(SCHEME))
-        .map(|_| &uri[SCHEME.len()..])
+        .and_then(|_| uri.get(SCHEME.len()..))
         .ok_or(MigrationError::InvalidUri)?;
     let mut data = None;
     for pair in query.split('&') {
@@ -256,15 +259,15 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     // Percent-decode; the value is base64, so `+` is a plus, never a space.
     let mut b64 = Zeroizing::new(String::with_capacity(data.len()));
     let mut rest = data;
-    while let Some(i) = rest.find('%') {
-        b64.push_str(&rest[..i]);
-        let escaped = rest
-            .get(i + 1..i + 3)
+    while let Some((before, after)) = rest.split_once('%') {
+        b64.push_str(before);
+        let escaped = after
+            .get(..2)
             .and_then(|h| u8::from_str_radix(h, 16).ok())
             .filter(u8::is_ascii)
             .ok_or(MigrationError::InvalidData("bad percent-encoding"))?;
         b64.push(char::from(escaped));
-        rest = &rest[i + 3..];
+        rest = after.get(2..).unwrap_or_default();
     }
     b64.push_str(rest);
     base64::decode(&b64)

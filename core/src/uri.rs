@@ -362,9 +362,8 @@ fn check_name(name: &str, err: UriError) -> Result<(), UriError> {
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    let (head, tail) = (s.get(..prefix.len())?, s.get(prefix.len()..)?);
+    head.eq_ignore_ascii_case(prefix).then_some(tail)
 }
 
 fn hex(b: u8) -> Option<u8> {

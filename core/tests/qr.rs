@@ -108,6 +108,7 @@ fn decode_svg(svg: &str) -> (Vec<u8>, rqrr::MetaData) {
 /// Decodes a PNG with the png crate into RGBA pixels.
 fn png_rgba(bytes: &[u8]) -> (usize, usize, Vec<[u8; 4]>) {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.ignore_checksums(false); // verify CRC-32 and Adler-32 too
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().expect("valid PNG header");
     let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
@@ -489,25 +490,65 @@ fn is_dark_outside_the_symbol_is_false() {
 // ---------------------------------------------------------------------------------------
 // Cross-check with the `qrcode` crate and an independent, module-by-module penalty score.
 
-/// The mode an ISO encoder uses for a single segment holding all of `text`.
-fn push_segment(bits: &mut qrcode::bits::Bits, text: &str) {
-    let numeric = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    let alphanumeric = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:".contains(&b));
-    if numeric {
-        bits.push_numeric_data(text.as_bytes()).expect("numeric");
-    } else if alphanumeric {
-        bits.push_alphanumeric_data(text.as_bytes())
-            .expect("alphanumeric");
-    } else {
-        bits.push_byte_data(text.as_bytes()).expect("bytes");
+/// Segments as `(mode, bytes)`: `N`umeric, `A`lphanumeric or `B`yte.
+type Segments = Vec<(char, usize)>;
+
+/// Texts and their optimal segmentation (single-mode texts, and the benchmark URI as the
+/// npm `qrcode` package segments it).
+fn cross_check_cases() -> Vec<(String, Segments)> {
+    let single = |text: String, mode: char| {
+        let len = text.len();
+        (text, vec![(mode, len)])
+    };
+    vec![
+        single("a".into(), 'B'),
+        single("Hello, world!".into(), 'B'),
+        single("01234567".into(), 'N'),
+        single(
+            "3141592653589793238462643383279502884197169399375105820974944592".into(),
+            'N',
+        ),
+        single("HELLO WORLD $%*+-./:".into(), 'A'),
+        single(
+            "Grüße aus Köln — 日本語のテキスト — ключ — 🔐🌍".into(),
+            'B',
+        ),
+        single(
+            "tab\tnewline\nnul\0del\u{7f}\u{80}\u{ff}\u{fffd}".into(),
+            'B',
+        ),
+        single(
+            format!("https://example.com/{}", "path/segment-".repeat(40)),
+            'B',
+        ),
+        single("a".repeat(500), 'B'),
+        single("9".repeat(1000), 'N'),
+        single("HTTPS://EXAMPLE.COM/".repeat(20), 'A'),
+        (URI.into(), vec![('B', 51), ('A', 32), ('B', 41)]),
+        (
+            "otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example"
+                .into(),
+            vec![('B', 48), ('A', 16), ('B', 15)],
+        ),
+    ]
+}
+
+fn push_segments(bits: &mut qrcode::bits::Bits, text: &str, segments: &Segments) {
+    let mut rest = text.as_bytes();
+    for &(mode, len) in segments {
+        let (part, tail) = rest.split_at(len);
+        match mode {
+            'N' => bits.push_numeric_data(part).expect("numeric"),
+            'A' => bits.push_alphanumeric_data(part).expect("alphanumeric"),
+            _ => bits.push_byte_data(part).expect("bytes"),
+        }
+        rest = tail;
     }
+    assert!(rest.is_empty());
 }
 
 /// The `qrcode` crate's matrix for `text` at a given version, level and mask.
-fn qrcode_matrix(text: &str, version: u8, ec: EcLevel, mask: u8) -> Vec<bool> {
+fn qrcode_matrix(text: &str, segments: &Segments, version: u8, ec: EcLevel, mask: u8) -> Vec<bool> {
     use qrcode::canvas::{Canvas, MaskPattern};
     let version = qrcode::Version::Normal(i16::from(version));
     let level = match ec {
@@ -517,7 +558,7 @@ fn qrcode_matrix(text: &str, version: u8, ec: EcLevel, mask: u8) -> Vec<bool> {
         EcLevel::High => qrcode::EcLevel::H,
     };
     let mut bits = qrcode::bits::Bits::new(version);
-    push_segment(&mut bits, text);
+    push_segments(&mut bits, text, segments);
     bits.push_terminator(level).expect("terminator");
     let (data, ecc) =
         qrcode::ec::construct_codewords(&bits.into_bytes(), version, level).expect("codewords");
@@ -596,17 +637,14 @@ fn naive_penalty(m: &[bool], n: usize) -> usize {
 
 #[test]
 fn matrix_matches_the_qrcode_crate_and_mask_has_the_lowest_penalty() {
-    let mut texts = texts();
-    texts.retain(|t| !t.is_empty()); // the qrcode crate encodes "" without a segment
-    texts.push("a".repeat(500));
-    texts.push("9".repeat(1000));
-    texts.push("HTTPS://EXAMPLE.COM/".repeat(20));
-    for text in &texts {
+    for (text, segments) in &cross_check_cases() {
         for ec in LEVELS {
             let code = QrCode::encode(text, ec).expect("fits");
             let n = code.width();
             let penalties: Vec<usize> = (0..8)
-                .map(|mask| naive_penalty(&qrcode_matrix(text, code.version(), ec, mask), n))
+                .map(|mask| {
+                    naive_penalty(&qrcode_matrix(text, segments, code.version(), ec, mask), n)
+                })
                 .collect();
             let lowest = penalties
                 .iter()
@@ -617,7 +655,7 @@ fn matrix_matches_the_qrcode_crate_and_mask_has_the_lowest_penalty() {
                 lowest,
                 "{text:?} {ec:?} penalties {penalties:?}"
             );
-            let reference = qrcode_matrix(text, code.version(), ec, code.mask());
+            let reference = qrcode_matrix(text, segments, code.version(), ec, code.mask());
             for y in 0..n {
                 for x in 0..n {
                     assert_eq!(
@@ -629,4 +667,67 @@ fn matrix_matches_the_qrcode_crate_and_mask_has_the_lowest_penalty() {
             }
         }
     }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(96))]
+
+    /// Arbitrary text, with runs of digits and of alphanumeric characters mixed into
+    /// other characters so that segmentation is exercised, decodes back exactly.
+    #[test]
+    fn random_text_decodes_back(
+        text in "(\\PC{0,30}|[0-9]{0,50}|[A-Z0-9 $%*+./:-]{0,50}|[a-z&=?]{0,20}){0,8}",
+        level in 0usize..4,
+    ) {
+        let code = QrCode::encode(&text, LEVELS[level]).expect("fits");
+        let (bytes, meta) = decode_modules(&code);
+        proptest::prop_assert_eq!(bytes, text.as_bytes());
+        check_meta(&meta, &code);
+    }
+}
+
+#[test]
+fn large_quiet_zone_and_scale_make_a_valid_png() {
+    let options = QrOptions {
+        quiet_zone: 255,
+        scale: 4,
+        ..QrOptions::default()
+    };
+    let png = qr::png("big", &options).expect("png");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(&png));
+    decoder.ignore_checksums(false);
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("valid PNG header");
+    let side = (21 + 2 * 255) * 4;
+    assert_eq!((reader.info().width, reader.info().height), (side, side));
+    // Read row by row: every row of the top quiet zone is white.
+    let mut rows = 0;
+    while let Some(row) = reader.next_row().expect("valid PNG data") {
+        if rows < 255 * 4 {
+            assert!(row.data().iter().all(|&v| v == 255));
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, side);
+}
+
+#[test]
+fn ec_levels_parse_from_their_letters() {
+    use twostep::qr::{EcLevel, QrError};
+    for (text, level) in [
+        ("L", EcLevel::Low),
+        ("m", EcLevel::Medium),
+        ("Q", EcLevel::Quartile),
+        ("h", EcLevel::High),
+    ] {
+        assert_eq!(text.parse::<EcLevel>(), Ok(level));
+    }
+    for bad in ["", "X", "LOW", " M", "M "] {
+        assert_eq!(
+            bad.parse::<EcLevel>(),
+            Err(QrError::InvalidEcLevel),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(QrError::InvalidEcLevel.code(), "invalid_ec_level");
 }

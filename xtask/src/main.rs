@@ -1,20 +1,27 @@
 //! Project automation: `cargo xtask <task>`. See `cargo xtask help`.
 
 mod demo;
+mod mobile;
 mod server;
 mod test;
 mod util;
+mod wasm;
 
 use anyhow::{Result, bail};
 
 const HELP: &str = "\
 cargo xtask <task>
 
+  bindings build twostep-mobile and generate its Kotlin, Swift and Python bindings
+          (`bindings test`: run only the Kotlin and Python binding tests)
   demo    run the demo (terminal pairing demo; finishes by itself when not on a TTY)
   test    run every test: format, lints, unit/integration/property tests, oathtool
           cross-check, bare-metal build, feature powerset
   test-server  only the server tests, with a local PostgreSQL (installed/started if missing)
   bench   run the criterion benchmarks of the core crate
+  wasm    build the npm package twostep-wasm (wasm/pkg/) and npm pack it;
+          `wasm test` also runs its tests (Node, Vite, headless Chromium)
+  size    size report of the wasm package beside otpauth, otplib and qrcode (gzip -9)
   fuzz    run each cargo-fuzz target for a bounded time (needs nightly; installed if missing)
 ";
 
@@ -31,10 +38,13 @@ fn run() -> Result<()> {
     let rest = &args[args.len().min(1)..];
     match task {
         "demo" => demo::run(rest),
+        "bindings" => mobile::bindings(rest),
         "test" => test::run(rest),
         "test-server" => server::test_steps(),
         "bench" => test::bench(rest),
         "fuzz" => test::fuzz(rest),
+        "wasm" => wasm::run(rest),
+        "size" => wasm::size(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -54,6 +54,8 @@ pub fn run_all() -> Result<()> {
         "thumbv7em-none-eabihf",
     ]))?;
 
+    crate::wasm::test_steps()?;
+
     step("every feature combination of core builds (cargo hack)");
     ensure_cargo_install("cargo-hack", "cargo-hack", None)?;
     exec(cargo().args([
@@ -64,6 +66,7 @@ pub fn run_all() -> Result<()> {
         "--feature-powerset",
         "--no-dev-deps",
     ]))?;
+    crate::mobile::test_steps()?;
     Ok(())
 }
 
@@ -108,14 +111,12 @@ pub fn fuzz(args: &[String]) -> Result<()> {
     }
     for target in ["base32", "uri", "migration"] {
         step(&format!("fuzz {target} for {seconds} s"));
-        exec(cargo().current_dir(crate::util::root().join("core")).args([
-            "+nightly",
-            "fuzz",
-            "run",
-            target,
-            "--",
-            &format!("-max_total_time={seconds}"),
-        ]))?;
+        exec(
+            Command::new("rustup")
+                .current_dir(crate::util::root().join("core"))
+                .args(["run", "nightly", "cargo", "fuzz", "run", target, "--"])
+                .arg(format!("-max_total_time={seconds}")),
+        )?;
     }
     Ok(())
 }

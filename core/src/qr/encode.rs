@@ -40,15 +40,58 @@ impl Not for Line {
     }
 }
 
-impl Line {
+/// What the penalty rules need of a line: bitwise logic, shifts and a population count.
+/// Versions 1–9 (up to 53 modules plus margins) fit one `u64`, which is three times
+/// cheaper than a [`Line`].
+trait Lane:
+    Copy
+    + Default
+    + PartialEq
+    + BitAnd<Output = Self>
+    + BitOr<Output = Self>
+    + BitXor<Output = Self>
+    + Not<Output = Self>
+{
+    /// The first bits of `line`, as many as the lane holds.
+    fn from_line(line: Line) -> Self;
     /// Bit `i` of the result is bit `i + k` of `self` (`0 < k < 64`).
+    fn shr(self, k: u32) -> Self;
+    /// Bit `i + k` of the result is bit `i` of `self` (`0 < k < 64`).
+    fn shl(self, k: u32) -> Self;
+    fn count(self) -> u32;
+}
+
+impl Lane for u64 {
+    #[inline]
+    fn from_line(line: Line) -> u64 {
+        line.0[0]
+    }
+    #[inline]
+    fn shr(self, k: u32) -> u64 {
+        self >> k
+    }
+    #[inline]
+    fn shl(self, k: u32) -> u64 {
+        self << k
+    }
+    #[inline]
+    fn count(self) -> u32 {
+        self.count_ones()
+    }
+}
+
+impl Lane for Line {
+    #[inline]
+    fn from_line(line: Line) -> Line {
+        line
+    }
+
     #[inline]
     fn shr(self, k: u32) -> Line {
         let [a, b, c] = self.0;
         Line([a >> k | b << (64 - k), b >> k | c << (64 - k), c >> k])
     }
 
-    /// Bit `i + k` of the result is bit `i` of `self` (`0 < k < 64`).
     #[inline]
     fn shl(self, k: u32) -> Line {
         let [a, b, c] = self.0;
@@ -59,7 +102,9 @@ impl Line {
     fn count(self) -> u32 {
         self.0.iter().map(|w| w.count_ones()).sum()
     }
+}
 
+impl Line {
     /// Whether module `i` is dark; false beyond the line.
     #[inline]
     pub(crate) fn get(&self, i: usize) -> bool {
@@ -130,7 +175,7 @@ const ALPHANUMERIC: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 /// The most characters any symbol holds (numeric mode, version 40-L).
 const MAX_CHARS: usize = 7089;
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Mode {
     Numeric,
     Alphanumeric,
@@ -138,17 +183,6 @@ enum Mode {
 }
 
 impl Mode {
-    /// The most compact mode that holds all of `data` in a single segment.
-    fn of(data: &[u8]) -> Mode {
-        if !data.is_empty() && data.iter().all(u8::is_ascii_digit) {
-            Mode::Numeric
-        } else if !data.is_empty() && data.iter().all(|b| ALPHANUMERIC.contains(b)) {
-            Mode::Alphanumeric
-        } else {
-            Mode::Byte
-        }
-    }
-
     /// Bits of the character count indicator in `version`.
     fn count_bits(self, version: usize) -> usize {
         let group = (version + 7) / 17; // 1–9, 10–26, 27–40
@@ -173,6 +207,76 @@ impl Mode {
             Mode::Byte => len * 8,
         }
     }
+}
+
+/// A run of the text encoded in one mode: `data[start..end]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Segment {
+    mode: Mode,
+    start: usize,
+    end: usize,
+}
+
+const MODES: [Mode; 3] = [Mode::Numeric, Mode::Alphanumeric, Mode::Byte];
+
+/// The segmentation of `data` with the fewest bits in `version` (the count indicator
+/// widths change at versions 10 and 27): dynamic programming over the bytes, costs in
+/// sixths of a bit (a digit takes 10/3 bits, an alphanumeric character 11/2).
+fn segments(data: &[u8], version: usize) -> Vec<Segment> {
+    const CHAR_COST: [u32; 3] = [20, 33, 48];
+    const UNREACHABLE: u32 = 1 << 30;
+    let head = MODES.map(|m| (4 + m.count_bits(version) as u32) * 6);
+    let whole_bits = |c: u32| c.div_ceil(6) * 6;
+    let mut cost = head;
+    // For each byte and each mode it may end in, the mode of the byte before.
+    let mut from: Vec<[u8; 3]> = Vec::with_capacity(data.len());
+    for &c in data {
+        let allowed = [c.is_ascii_digit(), ALPHANUMERIC.contains(&c), true];
+        let mut next = [UNREACHABLE; 3];
+        let mut back = [0u8; 3];
+        for (j, ok) in allowed.into_iter().enumerate() {
+            if !ok {
+                continue;
+            }
+            for (k, &before) in cost.iter().enumerate() {
+                let c = if k == j {
+                    before
+                } else {
+                    whole_bits(before) + head[j]
+                };
+                if c < next[j] {
+                    next[j] = c;
+                    back[j] = k as u8;
+                }
+            }
+            next[j] += CHAR_COST[j];
+        }
+        cost = next;
+        from.push(back);
+    }
+    let mut mode = (0..3).min_by_key(|&m| whole_bits(cost[m])).unwrap_or(2);
+    let mut out: Vec<Segment> = Vec::new();
+    for (i, back) in from.iter().enumerate().rev() {
+        match out.last_mut() {
+            Some(seg) if seg.mode == MODES[mode] => seg.start = i,
+            _ => out.push(Segment {
+                mode: MODES[mode],
+                start: i,
+                end: i + 1,
+            }),
+        }
+        mode = usize::from(back[mode]);
+    }
+    out.reverse();
+    out
+}
+
+/// Bits of the segments in `version`, or `None` when a count does not fit its indicator.
+fn segments_bits(segments: &[Segment], version: usize) -> Option<usize> {
+    segments.iter().try_fold(0, |total, s| {
+        let (bits, len) = (s.mode.count_bits(version), s.end - s.start);
+        (len < 1 << bits).then(|| total + 4 + bits + s.mode.data_bits(len))
+    })
 }
 
 /// Modules available for codewords (data + error correction + remainder bits).
@@ -221,42 +325,46 @@ impl Bits {
     }
 }
 
-/// The data codewords: one segment in the most compact mode, terminator and padding.
-fn data_stream(data: &[u8], mode: Mode, version: usize, capacity: usize) -> Vec<u8> {
+/// The data codewords: the segments, terminator and padding.
+fn data_stream(data: &[u8], segments: &[Segment], version: usize, capacity: usize) -> Vec<u8> {
     let mut bits = Bits {
         bytes: Vec::with_capacity(capacity),
         acc: 0,
         pending: 0,
     };
-    bits.push(
+    for segment in segments {
+        let text = data.get(segment.start..segment.end).unwrap_or_default();
+        let mode = segment.mode;
+        bits.push(
+            match mode {
+                Mode::Numeric => 1,
+                Mode::Alphanumeric => 2,
+                Mode::Byte => 4,
+            },
+            4,
+        );
+        bits.push(text.len() as u32, mode.count_bits(version) as u32);
         match mode {
-            Mode::Numeric => 1,
-            Mode::Alphanumeric => 2,
-            Mode::Byte => 4,
-        },
-        4,
-    );
-    bits.push(data.len() as u32, mode.count_bits(version) as u32);
-    match mode {
-        Mode::Numeric => {
-            for group in data.chunks(3) {
-                let value = group.iter().fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
-                bits.push(value, 3 * group.len() as u32 + 1);
-            }
-        }
-        Mode::Alphanumeric => {
-            let code = |c: &u8| ALPHANUMERIC.iter().position(|a| a == c).unwrap_or(0) as u32;
-            for pair in data.chunks(2) {
-                match pair {
-                    [a, b] => bits.push(code(a) * 45 + code(b), 11),
-                    [a] => bits.push(code(a), 6),
-                    _ => {}
+            Mode::Numeric => {
+                for group in text.chunks(3) {
+                    let value = group.iter().fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
+                    bits.push(value, 3 * group.len() as u32 + 1);
                 }
             }
-        }
-        Mode::Byte => {
-            for &b in data {
-                bits.push(u32::from(b), 8);
+            Mode::Alphanumeric => {
+                let code = |c: &u8| ALPHANUMERIC.iter().position(|a| a == c).unwrap_or(0) as u32;
+                for pair in text.chunks(2) {
+                    match pair {
+                        [a, b] => bits.push(code(a) * 45 + code(b), 11),
+                        [a] => bits.push(code(a), 6),
+                        _ => {}
+                    }
+                }
+            }
+            Mode::Byte => {
+                for &b in text {
+                    bits.push(u32::from(b), 8);
+                }
             }
         }
     }
@@ -418,10 +526,6 @@ impl Grid {
         set_in(&mut self.fn_cols, x, y, true);
     }
 
-    fn is_function(&self, x: usize, y: usize) -> bool {
-        self.fn_rows.get(y).is_none_or(|l| l.get(x))
-    }
-
     /// Draws `pattern(dx, dy)` (dark or light) for `-r..=r` around `(cx, cy)`, clipped.
     fn square(&mut self, cx: usize, cy: usize, r: usize, dark: impl Fn(usize) -> bool) {
         for y in cy.saturating_sub(r)..=(cy + r).min(self.size - 1) {
@@ -505,34 +609,52 @@ impl Grid {
         self.set_function(8, size - 8, true);
     }
 
-    /// Places the codewords in the zigzag order of the standard, skipping function modules.
+    /// Places the codewords in the zigzag order of the standard, skipping function modules
+    /// (left-over modules stay light), then copies the data modules into the columns.
     fn draw_codewords(&mut self, codewords: &[u8]) {
         let size = self.size;
-        let mut bits = codewords
-            .iter()
-            .flat_map(|&b| (0..8).rev().map(move |i| b >> i & 1 != 0));
+        let mut i = 0usize;
         let mut right = size - 1;
-        loop {
+        'place: loop {
             if right == 6 {
                 right = 5;
             }
             let upward = (right + 1) & 2 == 0;
             for vert in 0..size {
                 let y = if upward { size - 1 - vert } else { vert };
+                let (Some(row), Some(function)) = (self.rows.get_mut(y), self.fn_rows.get(y))
+                else {
+                    break 'place;
+                };
                 for x in [right, right - 1] {
-                    if !self.is_function(x, y) {
-                        match bits.next() {
-                            Some(true) => self.set(x, y, true),
-                            Some(false) => {}
-                            None => return,
+                    if !function.get(x) {
+                        let Some(&byte) = codewords.get(i >> 3) else {
+                            break 'place;
+                        };
+                        if byte << (i & 7) & 0x80 != 0 {
+                            row.set(x, true);
                         }
+                        i += 1;
                     }
                 }
             }
             if right < 3 {
-                return;
+                break;
             }
             right -= 2;
+        }
+        for (y, (&row, &function)) in self.rows.iter().zip(&self.fn_rows).enumerate() {
+            for (w, mut word) in (row & !function).0.into_iter().enumerate() {
+                while word != 0 {
+                    set_in(
+                        &mut self.cols,
+                        w * 64 + word.trailing_zeros() as usize,
+                        y,
+                        true,
+                    );
+                    word &= word - 1;
+                }
+            }
         }
     }
 }
@@ -565,17 +687,26 @@ fn repeat12(pattern: u64) -> Line {
 /// The lines of a mask: every mask repeats with period 12 (or a divisor) along both axes,
 /// so 12 row patterns and 12 column patterns describe it.
 fn mask_lines(mask: u8) -> ([Line; 12], [Line; 12]) {
-    let bits = |f: &dyn Fn(usize) -> bool| (0..12).filter(|&i| f(i)).fold(0, |p, i| p | 1 << i);
-    let by_row = core::array::from_fn(|y| repeat12(bits(&|x| mask_bit(mask, x, y))));
-    let by_col = core::array::from_fn(|x| repeat12(bits(&|y| mask_bit(mask, x, y))));
-    (by_row, by_col)
+    let mut by_row = [0u64; 12];
+    for (y, row) in by_row.iter_mut().enumerate() {
+        for x in 0..12 {
+            *row |= u64::from(mask_bit(mask, x, y)) << x;
+        }
+    }
+    let by_col: [u64; 12] = core::array::from_fn(|x| {
+        by_row
+            .iter()
+            .enumerate()
+            .fold(0, |col, (y, row)| col | (row >> x & 1) << y)
+    });
+    (by_row.map(repeat12), by_col.map(repeat12))
 }
 
 /// Penalty points of lines (rows or columns) after masking: rule 1 (runs of five or more
 /// modules of one colour), rule 3 (1:1:3:1:1 finder-like patterns with four light modules
 /// on one side, the quiet zone counting as light) and, for rows, rule 2 (2×2 blocks of one
 /// colour). Also returns the number of dark modules (rule 4).
-fn penalty(
+fn penalty<L: Lane>(
     lines: &[Line],
     functions: &[Line],
     mask: &[Line; 12],
@@ -583,23 +714,29 @@ fn penalty(
     blocks: bool,
 ) -> (u32, u32) {
     // Lines are shifted by 4 so the quiet zone fits left of the symbol.
-    let valid = Line::range(4, size + 3);
+    let valid = L::from_line(Line::range(4, size + 3));
+    let zero = L::default();
     let mut points = 0;
     let mut dark = 0;
-    let mut previous = Line::default();
+    let mut previous = zero;
     for (i, (&line, &function)) in lines.iter().zip(functions).enumerate() {
-        let masked = line ^ (mask[i % 12] & !function);
+        let masked = L::from_line(line ^ (mask[i % 12] & !function));
         dark += masked.count();
         let d = masked.shl(4);
         let (d1, d2, d3) = (d.shr(1), d.shr(2), d.shr(3));
         // Rule 1: a run of length n >= 5 scores n - 2 = (windows of five) + 2.
+        // (Both this and rule 3 are usually empty: skip the counting then.)
         let same = !(d ^ d1) & valid;
         let fives = same & same.shr(1) & same.shr(2) & same.shr(3);
-        points += fives.count() + 2 * (fives & !fives.shl(1)).count();
+        if fives != zero {
+            points += fives.count() + 2 * (fives & !fives.shl(1)).count();
+        }
         // Rule 3: dark-light-dark×3-light-dark with four light modules before or after.
         let core = d & !d1 & d2 & d3 & d.shr(4) & !d.shr(5) & d.shr(6);
-        let light4 = !(d | d1 | d2 | d3);
-        points += 40 * ((core & light4.shr(7)).count() + (core & light4.shl(4)).count());
+        if core != zero {
+            let light4 = !(d | d1 | d2 | d3);
+            points += 40 * ((core & light4.shr(7)).count() + (core & light4.shl(4)).count());
+        }
         // Rule 2: 2×2 blocks of one colour.
         if blocks && i > 0 {
             let vertical = !(d ^ previous);
@@ -608,6 +745,18 @@ fn penalty(
         previous = d;
     }
     (points, dark)
+}
+
+/// The penalty score of the grid under `mask` (format information drawn for it).
+fn score<L: Lane>(grid: &Grid, mask: u8) -> u32 {
+    let size = grid.size;
+    let (by_row, by_col) = mask_lines(mask);
+    let (row_points, dark) = penalty::<L>(&grid.rows, &grid.fn_rows, &by_row, size, true);
+    let (col_points, _) = penalty::<L>(&grid.cols, &grid.fn_cols, &by_col, size, false);
+    // Rule 4: 10 points per full 5% that the dark share deviates from 50%.
+    let total = size * size;
+    let deviation = (dark as usize * 20).abs_diff(total * 10);
+    row_points + col_points + deviation.div_ceil(total).saturating_sub(1) as u32 * 10
 }
 
 /// An encoded symbol: version, mask and the module rows.
@@ -623,15 +772,21 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
     if data.len() > MAX_CHARS {
         return Err(QrError::DataTooLong);
     }
-    let mode = Mode::of(data);
-    let version = (1..=40)
-        .find(|&v| {
-            let count_bits = mode.count_bits(v);
-            data.len() < 1 << count_bits
-                && 4 + count_bits + mode.data_bits(data.len()) <= data_codewords(v, ec) * 8
-        })
-        .ok_or(QrError::DataTooLong)?;
-    let stream = data_stream(data, mode, version, data_codewords(version, ec));
+    // The best segmentation changes only where the count indicators widen.
+    let mut segs = Vec::new();
+    let mut found = None;
+    for version in 1..=40 {
+        if matches!(version, 1 | 10 | 27) {
+            segs = segments(data, version);
+        }
+        if segments_bits(&segs, version).is_some_and(|bits| bits <= data_codewords(version, ec) * 8)
+        {
+            found = Some(version);
+            break;
+        }
+    }
+    let version = found.ok_or(QrError::DataTooLong)?;
+    let stream = data_stream(data, &segs, version, data_codewords(version, ec));
     let all = codewords(&stream, version, ec);
 
     let size = version * 4 + 17;
@@ -642,13 +797,11 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
     let mut best = (u32::MAX, 0u8);
     for mask in 0..8 {
         grid.draw_format(mask, ec);
-        let (by_row, by_col) = mask_lines(mask);
-        let (row_points, dark) = penalty(&grid.rows, &grid.fn_rows, &by_row, size, true);
-        let (col_points, _) = penalty(&grid.cols, &grid.fn_cols, &by_col, size, false);
-        let total = size * size;
-        let deviation = (dark as usize * 20).abs_diff(total * 10);
-        let balance = deviation.div_ceil(total).saturating_sub(1) as u32 * 10;
-        let points = row_points + col_points + balance;
+        let points = if size + 8 <= 64 {
+            score::<u64>(&grid, mask)
+        } else {
+            score::<Line>(&grid, mask)
+        };
         if points < best.0 {
             best = (points, mask);
         }
@@ -696,6 +849,26 @@ mod tests {
                 "{degree}"
             );
         }
+    }
+
+    #[test]
+    fn segmentation_switches_modes_where_it_saves_bits() {
+        let shape = |text: &str| {
+            segments(text.as_bytes(), 1)
+                .iter()
+                .map(|s| (s.mode, s.end - s.start))
+                .collect::<Vec<_>>()
+        };
+        // The npm `qrcode` package segments the benchmark URI the same way.
+        let uri = "otpauth://totp/ACME%20Co:john.doe@email.com?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=ACME%20Co&algorithm=SHA1&digits=6";
+        assert_eq!(
+            shape(uri),
+            [(Mode::Byte, 51), (Mode::Alphanumeric, 32), (Mode::Byte, 41)]
+        );
+        assert_eq!(shape("0123456789"), [(Mode::Numeric, 10)]);
+        assert_eq!(shape("HELLO WORLD"), [(Mode::Alphanumeric, 11)]);
+        assert_eq!(shape("Hello, World 42!"), [(Mode::Byte, 16)]);
+        assert_eq!(shape(""), []);
     }
 
     #[test]

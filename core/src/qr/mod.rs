@@ -13,9 +13,10 @@
 //! # Ok::<(), twostep::qr::QrError>(())
 //! ```
 //!
-//! The text is encoded as given (UTF-8 bytes), in numeric or alphanumeric mode when every
-//! character allows it, in the smallest version that holds it, with the mask of the lowest
-//! penalty score.
+//! The text is encoded as given (its UTF-8 bytes), split into numeric, alphanumeric and
+//! byte segments wherever that takes fewer bits (the upper-case base32 secret of a key URI
+//! becomes one alphanumeric segment), in the smallest version that holds it, with the mask
+//! of the lowest penalty score.
 
 mod encode;
 mod png;
@@ -39,6 +40,21 @@ pub enum EcLevel {
     Quartile,
     /// About 30% of codewords can be restored.
     High,
+}
+
+impl FromStr for EcLevel {
+    type Err = QrError;
+
+    /// `L`, `M`, `Q` or `H` (either case), the letters the standard uses.
+    fn from_str(s: &str) -> Result<Self, QrError> {
+        match s {
+            "L" | "l" => Ok(EcLevel::Low),
+            "M" | "m" => Ok(EcLevel::Medium),
+            "Q" | "q" => Ok(EcLevel::Quartile),
+            "H" | "h" => Ok(EcLevel::High),
+            _ => Err(QrError::InvalidEcLevel),
+        }
+    }
 }
 
 /// An sRGB colour with alpha (255 = opaque).
@@ -147,6 +163,8 @@ pub enum QrError {
     InvalidColor,
     /// The PNG scale is outside 1..=64 pixels per module.
     InvalidScale,
+    /// An error correction level is not `L`, `M`, `Q` or `H`.
+    InvalidEcLevel,
 }
 
 impl QrError {
@@ -156,6 +174,7 @@ impl QrError {
             QrError::DataTooLong => "data_too_long",
             QrError::InvalidColor => "invalid_color",
             QrError::InvalidScale => "invalid_scale",
+            QrError::InvalidEcLevel => "invalid_ec_level",
         }
     }
 }
@@ -168,6 +187,7 @@ impl fmt::Display for QrError {
             }
             QrError::InvalidColor => "invalid colour: use #rgb, #rgba, #rrggbb or #rrggbbaa",
             QrError::InvalidScale => "invalid scale: use 1 to 64 pixels per module",
+            QrError::InvalidEcLevel => "invalid error correction level: use L, M, Q or H",
         })
     }
 }

@@ -1,6 +1,7 @@
 //! PNG: a 1-bit palette image in a zlib stream compressed with fixed-Huffman deflate,
 //! where repeated pixel rows and runs become back-references.
 
+use super::render::next_run;
 use super::{QrCode, QrError, QrOptions};
 use alloc::vec::Vec;
 
@@ -19,13 +20,15 @@ pub(super) fn png(code: &QrCode, options: &QrOptions) -> Result<Vec<u8>, QrError
     let mut previous: Option<Vec<u8>> = None;
     for y in 0..modules {
         let mut row = alloc::vec![0u8; stride];
-        for x in 0..modules {
-            if code.is_dark(x.wrapping_sub(quiet), y.wrapping_sub(quiet)) {
-                for px in x * scale..(x + 1) * scale {
-                    if let Some(byte) = row.get_mut(1 + px / 8) {
-                        *byte |= 0x80 >> (px % 8);
-                    }
-                }
+        if let Some(line) = y.checked_sub(quiet).and_then(|y| code.rows.get(y)) {
+            let mut x = 0;
+            while let Some((start, end)) = next_run(line, x, code.width()) {
+                fill(
+                    row.get_mut(1..).unwrap_or_default(),
+                    (start + quiet) * scale,
+                    (end + quiet) * scale,
+                );
+                x = end;
             }
         }
         let repeats = if previous.as_ref() == Some(&row) {
@@ -35,9 +38,7 @@ pub(super) fn png(code: &QrCode, options: &QrOptions) -> Result<Vec<u8>, QrError
             scale - 1
         };
         z.repeat(repeats * stride, stride);
-        for _ in 0..scale {
-            adler.update(&row);
-        }
+        adler.update(&row, scale);
         previous = Some(row);
     }
     let idat = z.finish(adler.value());
@@ -63,6 +64,19 @@ pub(super) fn png(code: &QrCode, options: &QrOptions) -> Result<Vec<u8>, QrError
     chunk(&mut out, b"IDAT", &idat);
     chunk(&mut out, b"IEND", &[]);
     Ok(out)
+}
+
+/// Sets pixels `from..to` (bits, most significant first) of a packed row.
+fn fill(bytes: &mut [u8], from: usize, to: usize) {
+    let mut px = from;
+    while px < to {
+        let bit = px % 8;
+        let n = (8 - bit).min(to - px);
+        if let Some(byte) = bytes.get_mut(px / 8) {
+            *byte |= ((0xFF00u16 >> n) as u8) >> bit;
+        }
+        px += n;
+    }
 }
 
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
@@ -117,16 +131,24 @@ impl Default for Adler {
 }
 
 impl Adler {
-    fn update(&mut self, data: &[u8]) {
-        // 5552 bytes is the most that cannot overflow u32 before the reduction.
-        for block in data.chunks(5552) {
-            for &byte in block {
-                self.a += u32::from(byte);
-                self.b += self.a;
-            }
-            self.a %= 65521;
-            self.b %= 65521;
+    /// Adds `data` repeated `times` times, at the cost of adding it once: appending a
+    /// block of length n with byte sum S and weighted sum W = Σ (n - i)·dᵢ takes
+    /// a to a + S and b to b + n·a + W.
+    fn update(&mut self, data: &[u8], times: usize) {
+        const MOD: u64 = 65521;
+        let n = data.len() as u64;
+        let (sum, weighted) = data
+            .iter()
+            .zip((1..=n).rev())
+            .fold((0u64, 0u64), |(s, w), (&d, k)| {
+                (s + u64::from(d), (w + k * u64::from(d)) % MOD)
+            });
+        let (mut a, mut b) = (u64::from(self.a), u64::from(self.b));
+        for _ in 0..times {
+            b = (b + n % MOD * a + weighted) % MOD;
+            a = (a + sum) % MOD;
         }
+        (self.a, self.b) = (a as u32, b as u32);
     }
 
     fn value(self) -> u32 {
@@ -252,5 +274,37 @@ impl Deflate {
         self.put(0, 7); // flush the last partial byte
         self.out.extend_from_slice(&adler.to_be_bytes());
         self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adler32_and_crc32_match_known_values() {
+        // The example of RFC 1950's Wikipedia article and the CRC-32 check value of "123456789".
+        let mut adler = Adler::default();
+        adler.update(b"Wikipedia", 1);
+        assert_eq!(adler.value(), 0x11E6_0398);
+        let mut repeated = Adler::default();
+        repeated.update(b"Wiki", 3);
+        let mut once = Adler::default();
+        once.update(b"WikiWikiWiki", 1);
+        assert_eq!(repeated.value(), once.value());
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn fill_sets_exactly_the_pixel_range() {
+        for from in 0..24 {
+            for to in from..=24 {
+                let mut bytes = [0u8; 3];
+                fill(&mut bytes, from, to);
+                let bits = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
+                let expected = (from..to).fold(0u32, |b, px| b | 1 << (23 - px));
+                assert_eq!(bits, expected, "{from}..{to}");
+            }
+        }
     }
 }

@@ -2,11 +2,12 @@
 
 use super::{Color, Line, QrCode, QrOptions};
 use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Appends the decimal digits of `n`, with a minus sign when negative.
-fn push_int(out: &mut String, n: isize) {
+fn push_int(out: &mut Vec<u8>, n: isize) {
     if n < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     let mut n = n.unsigned_abs();
     let mut digits = [0u8; 20];
@@ -19,20 +20,18 @@ fn push_int(out: &mut String, n: isize) {
             break;
         }
     }
-    for &d in digits.get(i..).unwrap_or_default() {
-        out.push(char::from(d));
-    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
 }
 
-fn push_hex(out: &mut String, nibble: u8) {
-    out.push(char::from(b"0123456789abcdef"[usize::from(nibble & 15)]));
+fn push_hex(out: &mut Vec<u8>, nibble: u8) {
+    out.push(b"0123456789abcdef"[usize::from(nibble & 15)]);
 }
 
 /// ` {attribute}="#rgb"` (or `#rrggbb`), plus ` {attribute}-opacity="0.5"` when not opaque.
-fn push_paint(out: &mut String, attribute: &str, c: Color) {
-    out.push(' ');
-    out.push_str(attribute);
-    out.push_str("=\"#");
+fn push_paint(out: &mut Vec<u8>, attribute: &str, c: Color) {
+    out.push(b' ');
+    out.extend_from_slice(attribute.as_bytes());
+    out.extend_from_slice(b"=\"#");
     let short = [c.r, c.g, c.b].iter().all(|v| v >> 4 == v & 15);
     for v in [c.r, c.g, c.b] {
         if !short {
@@ -40,46 +39,46 @@ fn push_paint(out: &mut String, attribute: &str, c: Color) {
         }
         push_hex(out, v);
     }
-    out.push('"');
+    out.push(b'"');
     if c.a != 255 {
-        out.push(' ');
-        out.push_str(attribute);
-        out.push_str("-opacity=\"");
+        out.push(b' ');
+        out.extend_from_slice(attribute.as_bytes());
+        out.extend_from_slice(b"-opacity=\"");
         // Three decimals, trailing zeros dropped: 128 -> "0.502", 0 -> "0".
         let mut thousandths = (usize::from(c.a) * 1000 + 127) / 255;
-        out.push('0');
+        out.push(b'0');
         if thousandths != 0 {
-            out.push('.');
+            out.push(b'.');
             while thousandths != 0 {
                 push_hex(out, (thousandths / 100) as u8);
                 thousandths = thousandths % 100 * 10;
             }
         }
-        out.push('"');
+        out.push(b'"');
     }
 }
 
 pub(super) fn svg(code: &QrCode, options: &QrOptions) -> String {
     let quiet = usize::from(options.quiet_zone);
     let size = code.width() + 2 * quiet;
-    let mut out = String::with_capacity(160 + code.width() * code.width() / 2);
-    out.push_str(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 "#);
+    let mut out = Vec::with_capacity(160 + code.width() * code.width() / 2);
+    out.extend_from_slice(br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 "#);
     push_int(&mut out, size as isize);
-    out.push(' ');
+    out.push(b' ');
     push_int(&mut out, size as isize);
-    out.push_str(r#"" shape-rendering="crispEdges">"#);
+    out.extend_from_slice(br#"" shape-rendering="crispEdges">"#);
     if options.light.a != 0 {
-        out.push_str("<path");
+        out.extend_from_slice(b"<path");
         push_paint(&mut out, "fill", options.light);
-        out.push_str(r#" d="M0 0h"#);
+        out.extend_from_slice(br#" d="M0 0h"#);
         push_int(&mut out, size as isize);
-        out.push('v');
+        out.push(b'v');
         push_int(&mut out, size as isize);
-        out.push_str(r#"H0z"/>"#);
+        out.extend_from_slice(br#"H0z"/>"#);
     }
-    out.push_str("<path");
+    out.extend_from_slice(b"<path");
     push_paint(&mut out, "stroke", options.dark);
-    out.push_str(r#" d=""#);
+    out.extend_from_slice(br#" d=""#);
     // Each run of dark modules is a horizontal stroke of width 1 through the middle of its
     // row; the pen moves relatively between runs.
     let (mut pen_x, mut pen_y) = (0isize, 0isize);
@@ -90,32 +89,33 @@ pub(super) fn svg(code: &QrCode, options: &QrOptions) -> String {
         while let Some((start, end)) = next_run(row, x, code.width()) {
             let start_q = (start + quiet) as isize;
             if first {
-                out.push('M');
+                out.push(b'M');
                 push_int(&mut out, start_q);
-                out.push(' ');
+                out.push(b' ');
                 push_int(&mut out, y);
-                out.push_str(".5");
+                out.extend_from_slice(b".5");
                 first = false;
             } else {
-                out.push('m');
+                out.push(b'm');
                 push_int(&mut out, start_q - pen_x);
-                out.push(' ');
+                out.push(b' ');
                 push_int(&mut out, y - pen_y);
             }
-            out.push('h');
+            out.push(b'h');
             push_int(&mut out, (end - start) as isize);
             pen_x = (end + quiet) as isize;
             pen_y = y;
             x = end;
         }
     }
-    out.push_str(r#""/></svg>"#);
-    out
+    out.extend_from_slice(br#""/></svg>"#);
+    // Only ASCII was written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The next run of dark modules at or after `from` in a row of `width` modules, as
 /// `(start, end)` with `end` exclusive.
-fn next_run(row: &Line, from: usize, width: usize) -> Option<(usize, usize)> {
+pub(super) fn next_run(row: &Line, from: usize, width: usize) -> Option<(usize, usize)> {
     let start = find(row, from, true);
     (start < width).then(|| (start, find(row, start, false).min(width)))
 }

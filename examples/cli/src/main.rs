@@ -20,7 +20,7 @@ twostep verify --uri URI --code CODE [--time UNIX] [--window W]
                                                 exit 0 and print the matched step, or exit 1
 twostep uri parse URI                           print the KeyUri as one JSON object
 twostep uri build --secret B32 --account A [--issuer I] [--algorithm A] [--digits N] [--period S]
-twostep qr URI (--svg FILE | --png FILE | --terminal) [--quiet-zone N] [--scale PX] [--dark #RGB] [--light #RGB]
+twostep qr URI (--svg FILE | --png FILE | --terminal) [--ec L|M|Q|H] [--quiet-zone N] [--scale PX] [--dark #RGB] [--light #RGB]
 twostep import MIGRATION_URI                    print one otpauth:// URI per line
 ";
 
@@ -216,6 +216,9 @@ fn uri_build(args: &mut Args) -> Result<String, Failure> {
 fn qr(args: &mut Args) -> Result<String, Failure> {
     let text = args.positional("the text or URI to encode")?;
     let mut options = QrOptions::default();
+    if let Some(ec) = args.value("--ec")? {
+        options.ec = ec.parse().map_err(|e: QrError| usage(e.to_string()))?;
+    }
     if let Some(q) = args.number("--quiet-zone")? {
         options.quiet_zone =
             u8::try_from(q).map_err(|_| usage("--quiet-zone is at most 255".into()))?;

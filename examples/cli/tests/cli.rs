@@ -288,7 +288,14 @@ fn qr_png_decodes_back_to_the_uri() {
     let dir = std::env::temp_dir().join(format!("twostep-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let png_path = dir.join("pair.png");
-    let out = twostep(&["qr", &uri, "--png", png_path.to_str().expect("utf-8 path")]);
+    let out = twostep(&[
+        "qr",
+        &uri,
+        "--png",
+        png_path.to_str().expect("utf-8 path"),
+        "--ec",
+        "H",
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -340,6 +347,7 @@ fn import_prints_one_uri_per_account() {
     assert_usage_error(&["qr", "x"]);
     assert_usage_error(&["qr", "x", "--svg", "/tmp/a.svg", "--terminal"]);
     assert_usage_error(&["qr", "x", "--terminal", "--dark", "blue"]);
+    assert_usage_error(&["qr", "x", "--terminal", "--ec", "X"]);
     assert_usage_error(&["qr", &"x".repeat(3000), "--terminal"]);
     assert_usage_error(&["qr", "x", "--svg", "/nonexistent-dir/a.svg"]);
 }

@@ -1,0 +1,15 @@
+// The package's Node entry (ESM): wasm-bindgen's nodejs build loads the module
+// synchronously on import, so `init` and `initSync` only exist for code shared with browsers.
+import * as wasm from './twostep_wasm.cjs';
+
+export * from './twostep_wasm.cjs';
+
+/** Nothing to load in Node; resolves at once. */
+export default async function init() {
+  return wasm;
+}
+
+/** Nothing to load in Node. */
+export function initSync() {
+  return wasm;
+}

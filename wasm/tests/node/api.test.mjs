@@ -1,0 +1,142 @@
+// Behaviour of the JavaScript API against an independent implementation: RFC 4226
+// truncation over node:crypto's HMAC.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
+import * as lib from 'twostep-wasm';
+
+const { Totp, hotp, parseUri, buildUri, generateSecret } = lib;
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function base32(bytes) {
+  let bits = '';
+  for (const b of bytes) bits += b.toString(2).padStart(8, '0');
+  let out = '';
+  for (let i = 0; i < bits.length; i += 5) out += ALPHABET[parseInt(bits.slice(i, i + 5).padEnd(5, '0'), 2)];
+  return out;
+}
+function unbase32(text) {
+  let bits = '';
+  for (const c of text) bits += ALPHABET.indexOf(c).toString(2).padStart(5, '0');
+  const out = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(out);
+}
+function reference(key, counter, algorithm, digits) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac(algorithm.replace('SHA', 'sha'), key).update(msg).digest();
+  const o = mac[mac.length - 1] & 15;
+  const n = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(BigInt(n) % 10n ** BigInt(digits)).padStart(digits, '0');
+}
+
+test('TOTP and HOTP codes match node:crypto for random keys, times and parameters', () => {
+  for (let i = 0; i < 300; i++) {
+    const key = randomBytes(10 + (i % 60));
+    const algorithm = ['SHA1', 'SHA256', 'SHA512'][i % 3];
+    const digits = 6 + (i % 5);
+    const period = [30, 60, 1, 17][i % 4];
+    const time = Math.floor(Math.random() * 2 ** 40);
+    const totp = new Totp({ secret: base32(key), algorithm, digits, period });
+    assert.equal(totp.code(time), reference(key, Math.floor(time / period), algorithm, digits));
+    totp.free();
+    const counter = Math.floor(Math.random() * Number.MAX_SAFE_INTEGER);
+    assert.equal(hotp(base32(key), counter, { algorithm, digits }), reference(key, counter, algorithm, digits));
+  }
+});
+
+test('times at the edges: 0 and Number.MAX_SAFE_INTEGER', () => {
+  const key = randomBytes(20);
+  const totp = new Totp({ secret: base32(key) });
+  assert.equal(totp.code(0), reference(key, 0, 'SHA1', 6));
+  const max = Number.MAX_SAFE_INTEGER;
+  assert.equal(totp.code(max), reference(key, Math.floor(max / 30), 'SHA1', 6));
+  assert.equal(hotp(base32(key), max), reference(key, max, 'SHA1', 6));
+});
+
+test('time defaults to now', () => {
+  const key = randomBytes(20);
+  const totp = new Totp({ secret: base32(key) });
+  for (;;) {
+    const before = Math.floor(Date.now() / 1000);
+    const code = totp.code();
+    const remaining = totp.secondsRemaining();
+    const after = Math.floor(Date.now() / 1000);
+    if (Math.floor(before / 30) !== Math.floor(after / 30)) continue;
+    assert.equal(code, reference(key, Math.floor(before / 30), 'SHA1', 6));
+    assert.equal(remaining, 30 - (before % 30));
+    assert.equal(totp.verify(code), Math.floor(before / 30));
+    break;
+  }
+});
+
+test('verify returns the matched step within the window, else null', () => {
+  const key = randomBytes(20);
+  const totp = new Totp({ secret: base32(key) });
+  const t = 1_700_000_000;
+  const step = t / 30 - (t / 30) % 1;
+  const prev = reference(key, step - 1, 'SHA1', 6);
+  const next2 = reference(key, step + 2, 'SHA1', 6);
+  assert.equal(totp.verify(prev, { time: t }), step - 1);
+  assert.equal(totp.verify(prev, { time: t, window: 0 }), null);
+  assert.equal(totp.verify(next2, { time: t }), null);
+  assert.equal(totp.verify(next2, { time: t, window: 2 }), step + 2);
+  assert.equal(totp.verify('12345', { time: t }), null);
+  assert.equal(totp.verify('abcdef', { time: t }), null);
+  assert.equal(totp.secondsRemaining(t), 30 - (t % 30));
+  assert.equal(totp.secondsRemaining(59), 1);
+  assert.equal(totp.secondsRemaining(60), 30);
+});
+
+test('Totp exposes its parameters and fromUri reads them', () => {
+  const totp = Totp.fromUri('otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&issuer=A&algorithm=SHA512&digits=8&period=60');
+  assert.deepEqual([totp.algorithm, totp.digits, totp.period], ['SHA512', 8, 60]);
+  const key = unbase32('JBSWY3DPEHPK3PXP');
+  assert.equal(totp.code(1234567), reference(key, Math.floor(1234567 / 60), 'SHA512', 8));
+});
+
+test('generateSecret: 20 random bytes by default, base32 without padding', () => {
+  const seen = new Set();
+  for (let i = 0; i < 50; i++) {
+    const s = generateSecret();
+    assert.match(s, /^[A-Z2-7]{32}$/);
+    seen.add(s);
+  }
+  assert.equal(seen.size, 50);
+  assert.match(generateSecret(16), /^[A-Z2-7]{26}$/);
+  assert.equal(unbase32(generateSecret(32)).length, 32);
+  assert.equal(unbase32(generateSecret(256)).length, 256);
+});
+
+test('parseUri gives the plain object and buildUri gives it back', () => {
+  const uri =
+    'otpauth://totp/ACME%20Co:john.doe@email.com?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=ACME%20Co&algorithm=SHA256&digits=8&period=60&image=https%3A%2F%2Fexample.com%2Fa.png';
+  const k = parseUri(uri);
+  assert.deepEqual(k, {
+    type: 'totp',
+    secret: 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ',
+    issuer: 'ACME Co',
+    account: 'john.doe@email.com',
+    algorithm: 'SHA256',
+    digits: 8,
+    period: 60,
+    params: [['image', 'https://example.com/a.png']],
+  });
+  assert.deepEqual(parseUri(buildUri(k)), k);
+  const h = parseUri('otpauth://hotp/bob?secret=JBSWY3DPEHPK3PXP&counter=42');
+  assert.deepEqual(h, { type: 'hotp', secret: 'JBSWY3DPEHPK3PXP', account: 'bob', algorithm: 'SHA1', digits: 6, counter: 42 });
+  assert.deepEqual(parseUri(buildUri(h)), h);
+  assert.equal(
+    buildUri({ type: 'totp', secret: 'jbsw y3dp ehpk 3pxp', account: 'alice@example.com', issuer: 'Example' }),
+    'otpauth://totp/Example:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30',
+  );
+});
+
+test('CommonJS require gets the same API', async () => {
+  const { createRequire } = await import('node:module');
+  const cjs = createRequire(import.meta.url)('twostep-wasm');
+  assert.equal(cjs.hotp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 0), '755224');
+  assert.equal(typeof cjs.Totp, 'function');
+  assert.equal(typeof (await import('twostep-wasm')).default, 'function', 'ESM has init() for browser-style code');
+});

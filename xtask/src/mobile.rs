@@ -1,0 +1,194 @@
+//! `cargo xtask bindings`: the native library of `twostep-mobile` and its Kotlin, Swift and
+//! Python bindings, generated in library mode by the workspace's own `uniffi-bindgen`; and
+//! the binding tests (JUnit on the JVM through Maven, pytest).
+
+use crate::util::{cargo, ensure_apt, exec, root, step};
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The native library file name on this host.
+fn library_name() -> String {
+    format!(
+        "{}twostep_mobile{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
+/// JNA's resource folder for this host (`linux-x86-64`, `darwin-aarch64`, …).
+fn jna_platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        "windows" => "win32",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x86-64",
+        other => other,
+    };
+    format!("{os}-{arch}")
+}
+
+/// Runs the workspace's uniffi-bindgen in library mode on `library`.
+fn generate(library: &Path, language: &str, out: &Path) -> Result<()> {
+    if out.exists() {
+        fs::remove_dir_all(out).with_context(|| format!("cannot clear {}", out.display()))?;
+    }
+    fs::create_dir_all(out)?;
+    exec(
+        cargo()
+            .args(["run", "--quiet", "-p", "twostep-uniffi-bindgen", "--"])
+            .args([
+                "generate".as_ref(),
+                library.as_os_str(),
+                "--language".as_ref(),
+                language.as_ref(),
+                "--no-format".as_ref(),
+                "--out-dir".as_ref(),
+                out.as_os_str(),
+            ]),
+    )
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    if let Some(dir) = to.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    fs::copy(from, to)
+        .map(drop)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))
+}
+
+/// The committed Swift package: the generated sources it ships.
+fn swift_files(generated: &Path) -> [(PathBuf, PathBuf); 3] {
+    let swift = root().join("mobile/swift");
+    [
+        (
+            generated.join("Twostep.swift"),
+            swift.join("Sources/Twostep/Twostep.swift"),
+        ),
+        (
+            generated.join("TwostepFFI.h"),
+            swift.join("Headers/TwostepFFI.h"),
+        ),
+        (
+            generated.join("TwostepFFI.modulemap"),
+            swift.join("Headers/module.modulemap"),
+        ),
+    ]
+}
+
+/// Builds the release library and writes every binding. Kotlin and Python output goes to
+/// build folders (not committed); the Swift sources go to `mobile/swift`, which is committed.
+/// `cargo xtask bindings test` runs the binding tests instead (as `cargo xtask test` does).
+pub fn bindings(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("test") => return test_steps(),
+        Some(other) => bail!("unknown argument {other:?}: use `cargo xtask bindings [test]`"),
+    }
+    let library = build_and_generate()?;
+    step("Swift package sources (mobile/swift)");
+    for (generated, committed) in swift_files(&root().join("target/uniffi/swift")) {
+        copy(&generated, &committed)?;
+    }
+    println!(
+        "native library: {}\nKotlin: mobile/kotlin (mvn package)\nPython: mobile/python/twostep\nSwift: mobile/swift",
+        library.display()
+    );
+    Ok(())
+}
+
+/// The release library, and the Kotlin, Python and Swift bindings generated from it (Swift
+/// into `target/uniffi/swift`).
+fn build_and_generate() -> Result<PathBuf> {
+    step("twostep-mobile native library (release)");
+    exec(cargo().args(["build", "--release", "-p", "twostep-mobile", "--lib"]))?;
+    let library = root().join("target/release").join(library_name());
+
+    step("Kotlin, Swift and Python bindings (workspace uniffi-bindgen, library mode)");
+    let kotlin = root().join("mobile/kotlin/target");
+    generate(&library, "kotlin", &kotlin.join("generated-sources/uniffi"))?;
+    copy(
+        &library,
+        &kotlin
+            .join("native")
+            .join(jna_platform())
+            .join(library_name()),
+    )?;
+
+    let python = root().join("target/uniffi/python");
+    generate(&library, "python", &python)?;
+    let package = root().join("mobile/python/twostep");
+    copy(&python.join("twostep.py"), &package.join("twostep.py"))?;
+    copy(&library, &package.join(library_name()))?;
+
+    generate(&library, "swift", &root().join("target/uniffi/swift"))?;
+    Ok(library)
+}
+
+/// The binding tests: Swift sources up to date, Kotlin JUnit, pytest.
+pub fn test_steps() -> Result<()> {
+    build_and_generate()?;
+
+    step("committed Swift sources match the generated ones");
+    for (generated, committed) in swift_files(&root().join("target/uniffi/swift")) {
+        let want = fs::read(&generated)?;
+        let have = fs::read(&committed).unwrap_or_default();
+        if want != have {
+            bail!(
+                "{} is out of date: run `cargo xtask bindings` and commit mobile/swift",
+                committed.display()
+            );
+        }
+    }
+
+    step("Kotlin bindings on the JVM: JUnit 5 through Maven");
+    ensure_apt(&[("javac", "openjdk-17-jdk-headless"), ("mvn", "maven")])?;
+    exec(
+        Command::new("mvn")
+            .current_dir(root().join("mobile/kotlin"))
+            // `cargo run` puts target/debug on the library path, and JNA would load a stale
+            // library from there before the one on the classpath.
+            .env_remove("LD_LIBRARY_PATH")
+            .args([
+                "-B",
+                "-q",
+                "-Dstyle.color=never",
+                // Quiet, except Surefire's per-class lines and summary.
+                "-Dorg.slf4j.simpleLogger.log.org.apache.maven.plugin.surefire=info",
+                "test",
+            ]),
+    )?;
+
+    step("Python bindings: pytest");
+    ensure_apt(&[("python3", "python3"), ("pip3", "python3-pip")])?;
+    let has_pytest = Command::new("python3")
+        .args(["-c", "import pytest"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_pytest {
+        exec(
+            Command::new("python3")
+                // Debian's python refuses pip installs without this (PEP 668); others ignore it.
+                .env("PIP_BREAK_SYSTEM_PACKAGES", "1")
+                .args(["-m", "pip", "install", "--quiet", "pytest"]),
+        )?;
+    }
+    let python = root().join("mobile/python");
+    exec(
+        Command::new("python3")
+            .current_dir(root().join("mobile"))
+            .env("PYTHONPATH", &python)
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/python",
+            ]),
+    )
+}
