@@ -13,16 +13,26 @@
 //! - [`TwostepError`]: the one error type (Kotlin/Swift: `TwostepException`), carrying the
 //!   core's stable snake_case code.
 //!
-//! The API is synchronous: nothing here does I/O.
+//! - [`DeviceRegistration`]: enrols the phone as a TOTP device of twostep-server with a
+//!   user token, over an HTTP transport the app supplies ([`HttpTransport`]); server errors
+//!   arrive as typed [`TwostepError`] variants.
+//!
+//! The API is synchronous. Only [`DeviceRegistration`] does I/O, through the app's
+//! transport: call it off the main thread.
 
 uniffi::setup_scaffolding!("twostep");
 
 mod error;
 mod otp;
 mod qr;
+mod registration;
 mod uri;
 
 pub use error::TwostepError;
 pub use otp::{CodeDisplay, Totp, generate_secret, hotp};
 pub use qr::{QrEcLevel, QrOptions, qr_png, qr_svg};
+pub use registration::{
+    ConfirmedDevice, Device, DeviceRegistration, DeviceStatus, HttpHeader, HttpRequest,
+    HttpResponse, HttpTransport, PendingDevice, TransportError,
+};
 pub use uri::{KeyUri, KeyUriParam, build_uri, import_migration, parse_uri};

@@ -154,7 +154,7 @@ impl Totp {
 }
 
 /// The device clock in unix seconds (0 if it is set before 1970).
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -129,7 +129,76 @@ fn build_and_generate() -> Result<PathBuf> {
     Ok(library)
 }
 
-/// The binding tests: Swift sources up to date, Kotlin JUnit, pytest.
+/// A twostep-server for the registration tests: the debug binary on 127.0.0.1 (free port),
+/// SQLite in a fresh temporary folder, a service key, an HS256 user-token secret, and a low
+/// lockout threshold. Stopped (SIGTERM) when the returned guard is dropped. The tests get
+/// its URL and credentials as `TWOSTEP_E2E_*` environment variables.
+struct TestServer {
+    _running: crate::server::Running,
+    dir: PathBuf,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Failures that lock a user on the test server, and the first lock in seconds.
+const E2E_MAX_FAILURES: u32 = 3;
+const E2E_LOCK_SECS: u32 = 300;
+
+fn start_test_server() -> Result<TestServer> {
+    step("twostep-server for the registration tests (debug build, SQLite, 127.0.0.1)");
+    exec(cargo().args(["build", "--quiet", "-p", "twostep-server"]))?;
+    let binary = root().join("target/debug/twostep-server");
+    let gen_key = |args: &[&str]| -> Result<String> {
+        let out = Command::new(&binary).arg("gen-key").args(args).output()?;
+        if !out.status.success() {
+            bail!("twostep-server gen-key failed");
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let service_key = gen_key(&["--service-key"])?;
+    let jwt_secret = gen_key(&["--service-key"])?;
+    let encryption_key = gen_key(&[])?;
+    let dir = std::env::temp_dir().join(format!("twostep-mobile-e2e-{}", std::process::id()));
+    fs::create_dir_all(&dir)?;
+    let (running, base) = crate::server::start_server(
+        &binary,
+        &["serve"],
+        &[
+            ("TWOSTEP_LISTEN", "127.0.0.1:0".into()),
+            (
+                "TWOSTEP_DATABASE_URL",
+                format!("sqlite://{}", dir.join("e2e.db").display()),
+            ),
+            ("TWOSTEP_SERVICE_KEYS", service_key.clone()),
+            ("TWOSTEP_ENCRYPTION_KEYS", encryption_key),
+            ("TWOSTEP_JWT_HS256_SECRET", jwt_secret.clone()),
+            ("TWOSTEP_LOCKOUT_MAX_FAILURES", E2E_MAX_FAILURES.to_string()),
+            ("TWOSTEP_LOCKOUT_BASE_SECS", E2E_LOCK_SECS.to_string()),
+            ("TWOSTEP_LOCKOUT_MAX_SECS", (E2E_LOCK_SECS * 4).to_string()),
+            ("RUST_LOG", "warn".into()),
+        ],
+    )?;
+    println!("twostep-server at {base}");
+    Ok(TestServer {
+        _running: running,
+        dir,
+        env: vec![
+            ("TWOSTEP_E2E_URL", base),
+            ("TWOSTEP_E2E_SERVICE_KEY", service_key),
+            ("TWOSTEP_E2E_JWT_SECRET", jwt_secret),
+            ("TWOSTEP_E2E_MAX_FAILURES", E2E_MAX_FAILURES.to_string()),
+            ("TWOSTEP_E2E_LOCK_SECS", E2E_LOCK_SECS.to_string()),
+        ],
+    })
+}
+
+/// The binding tests: Swift sources up to date, Kotlin JUnit, pytest (registration end to
+/// end against a real twostep-server).
 pub fn test_steps() -> Result<()> {
     build_and_generate()?;
 
@@ -145,11 +214,14 @@ pub fn test_steps() -> Result<()> {
         }
     }
 
+    let server = start_test_server()?;
+
     step("Kotlin bindings on the JVM: JUnit 5 through Maven");
     ensure_apt(&[("javac", "openjdk-17-jdk-headless"), ("mvn", "maven")])?;
     exec(
         Command::new("mvn")
             .current_dir(root().join("mobile/kotlin"))
+            .envs(server.env.iter().map(|(k, v)| (k, v)))
             // `cargo run` puts target/debug on the library path, and JNA would load a stale
             // library from there before the one on the classpath.
             .env_remove("LD_LIBRARY_PATH")
@@ -182,6 +254,7 @@ pub fn test_steps() -> Result<()> {
         Command::new("python3")
             .current_dir(root().join("mobile"))
             .env("PYTHONPATH", &python)
+            .envs(server.env.iter().map(|(k, v)| (k, v)))
             .args([
                 "-m",
                 "pytest",

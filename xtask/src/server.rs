@@ -157,7 +157,7 @@ fn psql_output(port: u16, sql: &str) -> Result<String> {
 }
 
 /// A child server process, stopped with SIGTERM (graceful shutdown) when dropped.
-struct Running(std::process::Child);
+pub(crate) struct Running(std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -170,7 +170,7 @@ impl Drop for Running {
 
 /// Starts the release or debug `twostep-server` binary with `args` and `envs`; returns the
 /// process and its base URL (read from its first line of output).
-fn start_server(
+pub(crate) fn start_server(
     binary: &Path,
     args: &[&str],
     envs: &[(&str, String)],
