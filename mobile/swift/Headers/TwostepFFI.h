@@ -243,6 +243,22 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+typedef struct UniffiVTableCallbackInterfaceHttpTransport {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpTransportMethod0 _Nonnull send;
+} UniffiVTableCallbackInterfaceHttpTransport;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CLONE_TOTP
 #define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CLONE_TOTP
 uint64_t uniffi_twostep_mobile_fn_clone_totp(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -316,6 +332,71 @@ uint64_t uniffi_twostep_mobile_fn_method_totp_step_at(uint64_t ptr, uint64_t uni
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_TOTP_VERIFY
 #define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_TOTP_VERIFY
 RustBuffer uniffi_twostep_mobile_fn_method_totp_verify(uint64_t ptr, RustBuffer code, uint64_t unix, uint8_t window, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CLONE_DEVICEREGISTRATION
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CLONE_DEVICEREGISTRATION
+uint64_t uniffi_twostep_mobile_fn_clone_deviceregistration(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_FREE_DEVICEREGISTRATION
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_FREE_DEVICEREGISTRATION
+void uniffi_twostep_mobile_fn_free_deviceregistration(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CONSTRUCTOR_DEVICEREGISTRATION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CONSTRUCTOR_DEVICEREGISTRATION_NEW
+uint64_t uniffi_twostep_mobile_fn_constructor_deviceregistration_new(RustBuffer base_url, RustBuffer user_id, RustBuffer user_token, uint64_t transport, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_BEGIN
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_BEGIN
+RustBuffer uniffi_twostep_mobile_fn_method_deviceregistration_begin(uint64_t ptr, RustBuffer name, RustBuffer issuer, RustBuffer account, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_CONFIRM
+RustBuffer uniffi_twostep_mobile_fn_method_deviceregistration_confirm(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_CONFIRM_AT
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_CONFIRM_AT
+RustBuffer uniffi_twostep_mobile_fn_method_deviceregistration_confirm_at(uint64_t ptr, uint64_t unix, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_CONFIRM_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_CONFIRM_NOW
+RustBuffer uniffi_twostep_mobile_fn_method_deviceregistration_confirm_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_DEVICES
+RustBuffer uniffi_twostep_mobile_fn_method_deviceregistration_devices(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_REMOVE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_DEVICEREGISTRATION_REMOVE_DEVICE
+void uniffi_twostep_mobile_fn_method_deviceregistration_remove_device(uint64_t ptr, RustBuffer device_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CLONE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_CLONE_HTTPTRANSPORT
+uint64_t uniffi_twostep_mobile_fn_clone_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_FREE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_FREE_HTTPTRANSPORT
+void uniffi_twostep_mobile_fn_free_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+void uniffi_twostep_mobile_fn_init_callback_vtable_httptransport(const UniffiVTableCallbackInterfaceHttpTransport* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_METHOD_HTTPTRANSPORT_SEND
+RustBuffer uniffi_twostep_mobile_fn_method_httptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_FN_FUNC_GENERATE_SECRET
@@ -721,6 +802,48 @@ uint16_t uniffi_twostep_mobile_checksum_method_totp_verify(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_BEGIN
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_BEGIN
+uint16_t uniffi_twostep_mobile_checksum_method_deviceregistration_begin(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_CONFIRM
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_CONFIRM
+uint16_t uniffi_twostep_mobile_checksum_method_deviceregistration_confirm(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_CONFIRM_AT
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_CONFIRM_AT
+uint16_t uniffi_twostep_mobile_checksum_method_deviceregistration_confirm_at(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_CONFIRM_NOW
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_CONFIRM_NOW
+uint16_t uniffi_twostep_mobile_checksum_method_deviceregistration_confirm_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_DEVICES
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_DEVICES
+uint16_t uniffi_twostep_mobile_checksum_method_deviceregistration_devices(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_REMOVE_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_DEVICEREGISTRATION_REMOVE_DEVICE
+uint16_t uniffi_twostep_mobile_checksum_method_deviceregistration_remove_device(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+uint16_t uniffi_twostep_mobile_checksum_method_httptransport_send(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_CONSTRUCTOR_TOTP_FROM_URI
 #define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_CONSTRUCTOR_TOTP_FROM_URI
 uint16_t uniffi_twostep_mobile_checksum_constructor_totp_from_uri(void
@@ -730,6 +853,12 @@ uint16_t uniffi_twostep_mobile_checksum_constructor_totp_from_uri(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_CONSTRUCTOR_TOTP_NEW
 #define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_CONSTRUCTOR_TOTP_NEW
 uint16_t uniffi_twostep_mobile_checksum_constructor_totp_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_CONSTRUCTOR_DEVICEREGISTRATION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_TWOSTEP_MOBILE_CHECKSUM_CONSTRUCTOR_DEVICEREGISTRATION_NEW
+uint16_t uniffi_twostep_mobile_checksum_constructor_deviceregistration_new(void
     
 );
 #endif

@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -589,6 +595,479 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         writeBytes(&buf, value)
     }
 }
+
+
+
+
+/**
+ * Enrols this phone as a TOTP device of one user of twostep-server, with a user token (a
+ * JWT the app's backend signed for the user): [`begin`](Self::begin), then
+ * [`confirm`](Self::confirm) with the code the phone computes (or
+ * [`confirm_now`](Self::confirm_now), which computes it). Also lists and removes the user's
+ * devices. Every method blocks on the transport: call them off the main thread.
+ * Thread-safe.
+ */
+public protocol DeviceRegistrationProtocol: AnyObject, Sendable {
+    
+    /**
+     * Begins pairing a device called `name` (e.g. the phone model); `issuer` and `account`
+     * label it in authenticator apps (the server's defaults otherwise). Replaces a pairing
+     * begun earlier on this object.
+     */
+    func begin(name: String, issuer: String?, account: String?) throws  -> PendingDevice
+    
+    /**
+     * Confirms the pending device with `code`. A wrong code is
+     * [`TwostepError::InvalidCode`] (the pairing stays open for another try); a pairing past
+     * its lifetime is [`TwostepError::Expired`]; too many failures are
+     * [`TwostepError::Locked`].
+     */
+    func confirm(code: String) throws  -> ConfirmedDevice
+    
+    /**
+     * Confirms the pending device with the code this phone computes for `unix`.
+     */
+    func confirmAt(unix: UInt64) throws  -> ConfirmedDevice
+    
+    /**
+     * Confirms the pending device with the code this phone computes now (device clock).
+     */
+    func confirmNow() throws  -> ConfirmedDevice
+    
+    /**
+     * The user's devices: active ones and pending ones that have not expired, oldest first.
+     */
+    func devices() throws  -> [Device]
+    
+    /**
+     * Removes the device `device_id` of the user.
+     */
+    func removeDevice(deviceId: String) throws 
+    
+}
+/**
+ * Enrols this phone as a TOTP device of one user of twostep-server, with a user token (a
+ * JWT the app's backend signed for the user): [`begin`](Self::begin), then
+ * [`confirm`](Self::confirm) with the code the phone computes (or
+ * [`confirm_now`](Self::confirm_now), which computes it). Also lists and removes the user's
+ * devices. Every method blocks on the transport: call them off the main thread.
+ * Thread-safe.
+ */
+open class DeviceRegistration: DeviceRegistrationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twostep_mobile_fn_clone_deviceregistration(self.handle, $0) }
+    }
+    /**
+     * A registration for `user_id` on the server at `base_url` (`https://host[/prefix]`),
+     * authenticated with `user_token`, sending requests through `transport`.
+     */
+public convenience init(baseUrl: String, userId: String, userToken: String, transport: HttpTransport)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeTwostepError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_constructor_deviceregistration_new(
+        FfiConverterString.lower(baseUrl),
+        FfiConverterString.lower(userId),
+        FfiConverterString.lower(userToken),
+        FfiConverterTypeHttpTransport_lower(transport),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twostep_mobile_fn_free_deviceregistration(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Begins pairing a device called `name` (e.g. the phone model); `issuer` and `account`
+     * label it in authenticator apps (the server's defaults otherwise). Replaces a pairing
+     * begun earlier on this object.
+     */
+open func begin(name: String, issuer: String? = nil, account: String? = nil)throws  -> PendingDevice  {
+    return try  FfiConverterTypePendingDevice_lift(try rustCallWithError(FfiConverterTypeTwostepError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_method_deviceregistration_begin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterOptionString.lower(issuer),
+        FfiConverterOptionString.lower(account),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms the pending device with `code`. A wrong code is
+     * [`TwostepError::InvalidCode`] (the pairing stays open for another try); a pairing past
+     * its lifetime is [`TwostepError::Expired`]; too many failures are
+     * [`TwostepError::Locked`].
+     */
+open func confirm(code: String)throws  -> ConfirmedDevice  {
+    return try  FfiConverterTypeConfirmedDevice_lift(try rustCallWithError(FfiConverterTypeTwostepError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_method_deviceregistration_confirm(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms the pending device with the code this phone computes for `unix`.
+     */
+open func confirmAt(unix: UInt64)throws  -> ConfirmedDevice  {
+    return try  FfiConverterTypeConfirmedDevice_lift(try rustCallWithError(FfiConverterTypeTwostepError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_method_deviceregistration_confirm_at(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(unix),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms the pending device with the code this phone computes now (device clock).
+     */
+open func confirmNow()throws  -> ConfirmedDevice  {
+    return try  FfiConverterTypeConfirmedDevice_lift(try rustCallWithError(FfiConverterTypeTwostepError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_method_deviceregistration_confirm_now(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The user's devices: active ones and pending ones that have not expired, oldest first.
+     */
+open func devices()throws  -> [Device]  {
+    return try  FfiConverterSequenceTypeDevice.lift(try rustCallWithError(FfiConverterTypeTwostepError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_method_deviceregistration_devices(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes the device `device_id` of the user.
+     */
+open func removeDevice(deviceId: String)throws   {try rustCallWithError(FfiConverterTypeTwostepError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_method_deviceregistration_remove_device(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(deviceId),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceRegistration: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = DeviceRegistration
+
+    public static func lift(_ handle: UInt64) throws -> DeviceRegistration {
+        return DeviceRegistration(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: DeviceRegistration) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceRegistration {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DeviceRegistration, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceRegistration_lift(_ handle: UInt64) throws -> DeviceRegistration {
+    return try FfiConverterTypeDeviceRegistration.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceRegistration_lower(_ value: DeviceRegistration) -> UInt64 {
+    return FfiConverterTypeDeviceRegistration.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The HTTP client of the app (OkHttp, `java.net.http`, URLSession, urllib, …). `send` is
+ * called synchronously on the thread that called the SDK, so apps call the registration
+ * methods off the main thread. It returns every answer it receives, 4xx and 5xx included,
+ * and fails only when there is no answer.
+ */
+public protocol HttpTransport: AnyObject, Sendable {
+    
+    /**
+     * Sends `request` and returns the server's answer.
+     */
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * The HTTP client of the app (OkHttp, `java.net.http`, URLSession, urllib, …). `send` is
+ * called synchronously on the thread that called the SDK, so apps call the registration
+ * methods off the main thread. It returns every answer it receives, 4xx and 5xx included,
+ * and fails only when there is no answer.
+ */
+open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_twostep_mobile_fn_clone_httptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_twostep_mobile_fn_free_httptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Sends `request` and returns the server's answer.
+     */
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeTransportError_lift) {
+        uniffiCallStatus in
+    uniffi_twostep_mobile_fn_method_httptransport_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpTransport = UniffiVTableCallbackInterfaceHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTransportError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpTransport() {
+    uniffi_twostep_mobile_fn_init_callback_vtable_httptransport(UniffiCallbackInterfaceHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> HttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpTransport) -> UInt64 {
+         if let rustImpl = value as? HttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpTransport {
+    return try FfiConverterTypeHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+    return FfiConverterTypeHttpTransport.lower(value)
+}
+
+
 
 
 
@@ -1023,6 +1502,454 @@ public func FfiConverterTypeCodeDisplay_lower(_ value: CodeDisplay) -> RustBuffe
 
 
 /**
+ * What a successful confirmation returns.
+ */
+public struct ConfirmedDevice: Equatable, Hashable {
+    /**
+     * The device, now active.
+     */
+    public var device: Device
+    /**
+     * Backup codes, issued with the user's first active device and shown only now (empty
+     * if the server issued none).
+     */
+    public var backupCodes: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device, now active.
+         */device: Device, 
+        /**
+         * Backup codes, issued with the user's first active device and shown only now (empty
+         * if the server issued none).
+         */backupCodes: [String]) {
+        self.device = device
+        self.backupCodes = backupCodes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConfirmedDevice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConfirmedDevice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConfirmedDevice {
+        return
+            try ConfirmedDevice(
+                device: FfiConverterTypeDevice.read(from: &buf), 
+                backupCodes: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConfirmedDevice, into buf: inout [UInt8]) {
+        FfiConverterTypeDevice.write(value.device, into: &buf)
+        FfiConverterSequenceString.write(value.backupCodes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfirmedDevice_lift(_ buf: RustBuffer) throws -> ConfirmedDevice {
+    return try FfiConverterTypeConfirmedDevice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfirmedDevice_lower(_ value: ConfirmedDevice) -> RustBuffer {
+    return FfiConverterTypeConfirmedDevice.lower(value)
+}
+
+
+/**
+ * A TOTP device of the user on the server. Never carries the secret.
+ */
+public struct Device: Equatable, Hashable {
+    /**
+     * Device id (UUID).
+     */
+    public var id: String
+    /**
+     * Label given at pairing.
+     */
+    public var name: String
+    /**
+     * Pending or active.
+     */
+    public var status: DeviceStatus
+    /**
+     * `SHA1`, `SHA256` or `SHA512`.
+     */
+    public var algorithm: String
+    /**
+     * Code length.
+     */
+    public var digits: UInt32
+    /**
+     * Time step in seconds.
+     */
+    public var period: UInt32
+    /**
+     * RFC 3339, UTC.
+     */
+    public var createdAt: String
+    /**
+     * When it was confirmed (RFC 3339, UTC).
+     */
+    public var confirmedAt: String?
+    /**
+     * When one of its codes was last accepted (RFC 3339, UTC).
+     */
+    public var lastUsedAt: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Device id (UUID).
+         */id: String, 
+        /**
+         * Label given at pairing.
+         */name: String, 
+        /**
+         * Pending or active.
+         */status: DeviceStatus, 
+        /**
+         * `SHA1`, `SHA256` or `SHA512`.
+         */algorithm: String, 
+        /**
+         * Code length.
+         */digits: UInt32, 
+        /**
+         * Time step in seconds.
+         */period: UInt32, 
+        /**
+         * RFC 3339, UTC.
+         */createdAt: String, 
+        /**
+         * When it was confirmed (RFC 3339, UTC).
+         */confirmedAt: String?, 
+        /**
+         * When one of its codes was last accepted (RFC 3339, UTC).
+         */lastUsedAt: String?) {
+        self.id = id
+        self.name = name
+        self.status = status
+        self.algorithm = algorithm
+        self.digits = digits
+        self.period = period
+        self.createdAt = createdAt
+        self.confirmedAt = confirmedAt
+        self.lastUsedAt = lastUsedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Device: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDevice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Device {
+        return
+            try Device(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeDeviceStatus.read(from: &buf), 
+                algorithm: FfiConverterString.read(from: &buf), 
+                digits: FfiConverterUInt32.read(from: &buf), 
+                period: FfiConverterUInt32.read(from: &buf), 
+                createdAt: FfiConverterString.read(from: &buf), 
+                confirmedAt: FfiConverterOptionString.read(from: &buf), 
+                lastUsedAt: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Device, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeDeviceStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.algorithm, into: &buf)
+        FfiConverterUInt32.write(value.digits, into: &buf)
+        FfiConverterUInt32.write(value.period, into: &buf)
+        FfiConverterString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.confirmedAt, into: &buf)
+        FfiConverterOptionString.write(value.lastUsedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDevice_lift(_ buf: RustBuffer) throws -> Device {
+    return try FfiConverterTypeDevice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDevice_lower(_ value: Device) -> RustBuffer {
+    return FfiConverterTypeDevice.lower(value)
+}
+
+
+/**
+ * One HTTP header.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Header name (compare case-insensitively).
+     */
+    public var name: String
+    /**
+     * Header value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Header name (compare case-insensitively).
+         */name: String, 
+        /**
+         * Header value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * A request the SDK asks the app's transport to send. It carries the user token in its
+ * `Authorization` header, and codes in its body: do not log it.
+ */
+public struct HttpRequest: Equatable, Hashable {
+    /**
+     * `GET`, `POST` or `DELETE`.
+     */
+    public var method: String
+    /**
+     * The full URL.
+     */
+    public var url: String
+    /**
+     * Headers to send (`Authorization`, `Accept`, and `Content-Type` with a body).
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body (JSON), if any.
+     */
+    public var body: Data?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `GET`, `POST` or `DELETE`.
+         */method: String, 
+        /**
+         * The full URL.
+         */url: String, 
+        /**
+         * Headers to send (`Authorization`, `Accept`, and `Content-Type` with a body).
+         */headers: [HttpHeader], 
+        /**
+         * The body (JSON), if any.
+         */body: Data?) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterOptionData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterOptionData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * The answer the transport got, whatever its status: the SDK reads error answers itself.
+ */
+public struct HttpResponse: Equatable, Hashable {
+    /**
+     * The HTTP status code.
+     */
+    public var status: UInt16
+    /**
+     * Response headers (the SDK reads `Retry-After`).
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body, empty if there was none.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The HTTP status code.
+         */status: UInt16, 
+        /**
+         * Response headers (the SDK reads `Retry-After`).
+         */headers: [HttpHeader], 
+        /**
+         * The body, empty if there was none.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
  * An `otpauth://` key URI (Google Authenticator's Key Uri Format) as plain data.
  *
  * `secret` is base32 (upper case, no padding). Crossing into the foreign language it is an
@@ -1234,6 +2161,86 @@ public func FfiConverterTypeKeyUriParam_lower(_ value: KeyUriParam) -> RustBuffe
 
 
 /**
+ * What [`DeviceRegistration::begin`] returns: the pending device, its key URI (holds the
+ * secret: store it in the platform's secure storage, never log it) and a [`Totp`] for it.
+ */
+public struct PendingDevice {
+    /**
+     * The new device, status pending.
+     */
+    public var device: Device
+    /**
+     * `otpauth://totp/…` with the secret.
+     */
+    public var otpauthUri: String
+    /**
+     * Codes of this device (current code, next code, countdown).
+     */
+    public var totp: Totp
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new device, status pending.
+         */device: Device, 
+        /**
+         * `otpauth://totp/…` with the secret.
+         */otpauthUri: String, 
+        /**
+         * Codes of this device (current code, next code, countdown).
+         */totp: Totp) {
+        self.device = device
+        self.otpauthUri = otpauthUri
+        self.totp = totp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PendingDevice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingDevice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingDevice {
+        return
+            try PendingDevice(
+                device: FfiConverterTypeDevice.read(from: &buf), 
+                otpauthUri: FfiConverterString.read(from: &buf), 
+                totp: FfiConverterTypeTotp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PendingDevice, into buf: inout [UInt8]) {
+        FfiConverterTypeDevice.write(value.device, into: &buf)
+        FfiConverterString.write(value.otpauthUri, into: &buf)
+        FfiConverterTypeTotp.write(value.totp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingDevice_lift(_ buf: RustBuffer) throws -> PendingDevice {
+    return try FfiConverterTypePendingDevice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingDevice_lower(_ value: PendingDevice) -> RustBuffer {
+    return FfiConverterTypePendingDevice.lower(value)
+}
+
+
+/**
  * How a QR code is drawn; every field has the core's default.
  */
 public struct QrOptions: Equatable, Hashable {
@@ -1333,6 +2340,81 @@ public func FfiConverterTypeQrOptions_lower(_ value: QrOptions) -> RustBuffer {
 
 
 /**
+ * Whether a device still waits for its first code or is in use.
+ */
+
+public enum DeviceStatus: Equatable, Hashable {
+    
+    /**
+     * Created, waiting for the first code; expires after the server's pairing lifetime.
+     */
+    case pending
+    /**
+     * Confirmed: its codes are accepted.
+     */
+    case active
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DeviceStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .active
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DeviceStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .active:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceStatus_lift(_ buf: RustBuffer) throws -> DeviceStatus {
+    return try FfiConverterTypeDeviceStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceStatus_lower(_ value: DeviceStatus) -> RustBuffer {
+    return FfiConverterTypeDeviceStatus.lower(value)
+}
+
+
+
+/**
  * How much of a QR symbol may be damaged and still decode.
  */
 
@@ -1428,11 +2510,95 @@ public func FfiConverterTypeQrEcLevel_lower(_ value: QrEcLevel) -> RustBuffer {
 
 
 /**
+ * A failure of the transport itself (no connection, TLS, timeout). Kotlin and Swift:
+ * `TransportException.Failed`; Python: `TransportError.Failed`.
+ */
+public 
+enum TransportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The request could not be completed.
+     */
+    case Failed(
+        /**
+         * What went wrong, for people.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension TransportError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransportError: FfiConverterRustBuffer {
+    typealias SwiftType = TransportError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransportError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Failed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TransportError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Failed(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportError_lift(_ buf: RustBuffer) throws -> TransportError {
+    return try FfiConverterTypeTransportError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportError_lower(_ value: TransportError) -> RustBuffer {
+    return FfiConverterTypeTransportError.lower(value)
+}
+
+
+/**
  * Everything that can go wrong in the bindings. Kotlin and Swift see it as
- * `TwostepException`, Python as `TwostepError`. `code` is the stable snake_case code that
- * the JavaScript package and the server use too (`invalid_base32`, `invalid_uri`,
- * `unsupported_algorithm`, …); `reason` is a sentence a user can act on. Neither ever
- * contains a secret.
+ * `TwostepException`, Python as `TwostepError`. [`TwostepError::code`] is the stable
+ * snake_case code that the JavaScript package and the server use too (`invalid_base32`,
+ * `invalid_uri`, `invalid_code`, `locked`, …). No variant ever contains a secret or a code.
  */
 public 
 enum TwostepError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -1441,7 +2607,7 @@ enum TwostepError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     /**
      * An input the core rejects: a secret, an OTP parameter, a key URI, a migration
-     * export, or text or options for a QR code.
+     * export, text or options for a QR code, or an argument of a registration call.
      */
     case InvalidInput(
         /**
@@ -1449,6 +2615,48 @@ enum TwostepError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */code: String, 
         /**
          * Human-readable explanation (not `message`, which Kotlin's `Throwable` owns).
+         */reason: String
+    )
+    /**
+     * The server refused the code (wrong, reused or outside the window; it never says
+     * which). Server code `invalid_code` (HTTP 422).
+     */
+    case InvalidCode
+    /**
+     * The pairing (or challenge) is past its lifetime: begin again. Server code `expired`
+     * (HTTP 410).
+     */
+    case Expired
+    /**
+     * Too many failed attempts: the user is locked out. Server code `locked` (HTTP 429).
+     */
+    case Locked(
+        /**
+         * Seconds until the server accepts codes again (its `Retry-After`), when it said.
+         */retryAfterSeconds: UInt64?
+    )
+    /**
+     * Any other error answer of the server (`unauthorized`, `forbidden`, `not_found`,
+     * `conflict`, `bad_request`, …), or an answer the SDK could not read
+     * (`invalid_response`).
+     */
+    case Server(
+        /**
+         * The server's stable error code.
+         */code: String, 
+        /**
+         * The server's message, for people.
+         */reason: String, 
+        /**
+         * The HTTP status.
+         */status: UInt16
+    )
+    /**
+     * The app's transport could not complete the request (no network, TLS, timeout, …).
+     */
+    case Transport(
+        /**
+         * What the transport reported.
          */reason: String
     )
 
@@ -1484,6 +2692,19 @@ public struct FfiConverterTypeTwostepError: FfiConverterRustBuffer {
             code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
+        case 2: return .InvalidCode
+        case 3: return .Expired
+        case 4: return .Locked(
+            retryAfterSeconds: try FfiConverterOptionUInt64.read(from: &buf)
+            )
+        case 5: return .Server(
+            code: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterUInt16.read(from: &buf)
+            )
+        case 6: return .Transport(
+            reason: try FfiConverterString.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -1499,6 +2720,31 @@ public struct FfiConverterTypeTwostepError: FfiConverterRustBuffer {
         case let .InvalidInput(code,reason):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .InvalidCode:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .Expired:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .Locked(retryAfterSeconds):
+            writeInt(&buf, Int32(4))
+            FfiConverterOptionUInt64.write(retryAfterSeconds, into: &buf)
+            
+        
+        case let .Server(code,reason,status):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterUInt16.write(status, into: &buf)
+            
+        
+        case let .Transport(reason):
+            writeInt(&buf, Int32(6))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -1595,6 +2841,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeQrOptions: FfiConverterRustBuffer {
     typealias SwiftType = QrOptions?
 
@@ -1637,6 +2907,81 @@ fileprivate struct FfiConverterOptionTypeQrEcLevel: FfiConverterRustBuffer {
         case 1: return try FfiConverterTypeQrEcLevel.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDevice: FfiConverterRustBuffer {
+    typealias SwiftType = [Device]
+
+    public static func write(_ value: [Device], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDevice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Device] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Device]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDevice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -1842,13 +3187,38 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twostep_mobile_checksum_method_totp_verify() != 30254) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twostep_mobile_checksum_method_deviceregistration_begin() != 40268) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twostep_mobile_checksum_method_deviceregistration_confirm() != 47463) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twostep_mobile_checksum_method_deviceregistration_confirm_at() != 24003) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twostep_mobile_checksum_method_deviceregistration_confirm_now() != 42141) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twostep_mobile_checksum_method_deviceregistration_devices() != 47508) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twostep_mobile_checksum_method_deviceregistration_remove_device() != 9846) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twostep_mobile_checksum_method_httptransport_send() != 29827) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twostep_mobile_checksum_constructor_totp_from_uri() != 19815) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twostep_mobile_checksum_constructor_totp_new() != 65375) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twostep_mobile_checksum_constructor_deviceregistration_new() != 62570) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitHttpTransport()
     return InitializationResult.ok
 }()
 
