@@ -14,6 +14,8 @@ cargo xtask <task>
 
   bindings build twostep-mobile and generate its Kotlin, Swift and Python bindings
           (`bindings test`: run only the Kotlin and Python binding tests)
+  enrol-example --server URL --user ID --token JWT
+          build the bindings and run examples/kotlin-enrol against a twostep-server
   demo    run the demo (terminal pairing demo; finishes by itself when not on a TTY)
   test    run every test: format, lints, unit/integration/property tests, oathtool
           cross-check, bare-metal build, feature powerset
@@ -39,6 +41,7 @@ fn run() -> Result<()> {
     match task {
         "demo" => demo::run(rest),
         "bindings" => mobile::bindings(rest),
+        "enrol-example" => mobile::enrol_example(rest).map(drop),
         "test" => test::run(rest),
         "test-server" => server::test_steps(),
         "bench" => test::bench(rest),

@@ -231,9 +231,13 @@ pub fn test_steps() -> Result<()> {
                 "-Dstyle.color=never",
                 // Quiet, except Surefire's per-class lines and summary.
                 "-Dorg.slf4j.simpleLogger.log.org.apache.maven.plugin.surefire=info",
-                "test",
+                // Also installs the jar into ~/.m2 for examples/kotlin-enrol.
+                "install",
             ]),
     )?;
+
+    step("examples/kotlin-enrol against the test server");
+    check_enrol_example(&server)?;
 
     step("Python bindings: pytest");
     ensure_apt(&[("python3", "python3"), ("pip3", "python3-pip")])?;
@@ -264,4 +268,121 @@ pub fn test_steps() -> Result<()> {
                 "tests/python",
             ]),
     )
+}
+
+/// Runs examples/kotlin-enrol (Maven, on the bindings jar installed in `~/.m2`) with
+/// `args`; its standard output.
+fn run_enrol_example(args: &[String]) -> Result<String> {
+    let quoted: Vec<String> = args
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', "")))
+        .collect();
+    let out = Command::new("mvn")
+        .current_dir(root().join("examples/kotlin-enrol"))
+        .env_remove("LD_LIBRARY_PATH")
+        .args(["-B", "-q", "-Dstyle.color=never", "package", "exec:exec"])
+        .arg(format!("-Denrol.args={}", quoted.join(" ")))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run mvn")?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{stdout}");
+    if !out.status.success() {
+        bail!("examples/kotlin-enrol failed with {}", out.status);
+    }
+    Ok(stdout)
+}
+
+/// `cargo xtask enrol-example --server URL --user ID --token JWT`: builds the bindings,
+/// installs the Kotlin jar into `~/.m2` and runs examples/kotlin-enrol.
+pub fn enrol_example(args: &[String]) -> Result<String> {
+    let args: Vec<String> = args.iter().filter(|a| *a != "--").cloned().collect();
+    build_and_generate()?;
+    ensure_apt(&[("javac", "openjdk-17-jdk-headless"), ("mvn", "maven")])?;
+    step("Kotlin bindings jar into ~/.m2");
+    exec(
+        Command::new("mvn")
+            .current_dir(root().join("mobile/kotlin"))
+            .args(["-B", "-q", "-Dstyle.color=never", "-DskipTests", "install"]),
+    )?;
+    step("examples/kotlin-enrol");
+    run_enrol_example(&args)
+}
+
+/// An HS256 user token for `sub`, valid ten minutes, as a host app's backend signs it.
+fn user_token(secret: &str, sub: &str) -> Result<String> {
+    use base64::Engine as _;
+    use hmac::{KeyInit, Mac};
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        + 600;
+    let signing_input = format!(
+        "{}.{}",
+        b64(br#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(format!(r#"{{"sub":"{sub}","exp":{exp}}}"#).as_bytes())
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|_| anyhow::anyhow!("bad HMAC key"))?;
+    mac.update(signing_input.as_bytes());
+    Ok(format!(
+        "{signing_input}.{}",
+        b64(&mac.finalize().into_bytes())
+    ))
+}
+
+/// Runs the example against the test server for a new user, then checks its output: the
+/// device is active on the server and the printed next code passes the server's verify once.
+fn check_enrol_example(server: &TestServer) -> Result<()> {
+    let env = |name: &str| -> Result<&str> {
+        server
+            .env
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .with_context(|| format!("{name} missing"))
+    };
+    let (base, service_key) = (env("TWOSTEP_E2E_URL")?, env("TWOSTEP_E2E_SERVICE_KEY")?);
+    let user = format!("enrol-example-{}", std::process::id());
+    let token = user_token(env("TWOSTEP_E2E_JWT_SECRET")?, &user)?;
+    let out = run_enrol_example(&[
+        "--server".into(),
+        base.into(),
+        "--user".into(),
+        user.clone(),
+        "--token".into(),
+        token,
+    ])?;
+    let field = |prefix: &str| -> Result<String> {
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+            .with_context(|| format!("no line {prefix:?} in the example's output"))
+    };
+    let device = field("active device ")?;
+    let next = field("next ")?;
+    if !out.contains("backup codes") || field("now ")?.len() != 6 || next.len() != 6 {
+        bail!("the example's output lacks backup codes or live codes");
+    }
+    ensure_apt(&[("curl", "curl")])?;
+    let verify = |code: &str| -> Result<String> {
+        let out = Command::new("curl")
+            .args(["-sS", "-w", "\n%{http_code}", "-X", "POST"])
+            .arg(format!("{base}/v1/users/{user}/verify"))
+            .args(["-H", &format!("Authorization: Bearer {service_key}")])
+            .args(["-H", "Content-Type: application/json"])
+            .args(["-d", &format!(r#"{{"code":"{code}"}}"#)])
+            .output()
+            .context("cannot run curl")?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let first = verify(&next)?;
+    let again = verify(&next)?;
+    if !(first.ends_with("200") && first.contains(&device) && again.ends_with("422")) {
+        bail!("the server did not accept the example's next code once: {first:?}, then {again:?}");
+    }
+    println!("the server accepted the example's next code for device {device} once");
+    Ok(())
 }
