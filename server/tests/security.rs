@@ -141,8 +141,8 @@ fn code_encodings(shown: &str) -> Vec<Vec<u8>> {
         out.push(text.into_bytes());
     }
     // Each half of the code (a partial leak).
-    out.push(plain[..12].as_bytes().to_vec());
-    out.push(plain[12..].as_bytes().to_vec());
+    out.push(plain.as_bytes()[..12].to_vec());
+    out.push(plain.as_bytes()[12..].to_vec());
     out
 }
 
