@@ -446,6 +446,50 @@ async fn twenty_at_once(db: Db) {
     assert_eq!(remaining(&app, "alice").await["remaining"], 7);
 }
 
+/// Two first devices confirmed at the same moment: one set, shown to exactly one of them.
+async fn simultaneous_first_confirms_issue_one_set(db: Db) {
+    let app = TestApp::with(db, |_| {}).await;
+    for round in 0..3 {
+        let user = format!("u{round}");
+        let mut pending = Vec::new();
+        for _ in 0..4 {
+            pending.push(app.pair(&user).await);
+        }
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(pending.len()));
+        let mut tasks = Vec::new();
+        for (id, secret) in pending {
+            let router = app.router.clone();
+            let barrier = barrier.clone();
+            let path = format!("/v1/users/{user}/devices/{id}/confirm");
+            let code = totp_sha1(&secret, app.now());
+            tasks.push(tokio::spawn(async move {
+                use http_body_util::BodyExt;
+                use tower::ServiceExt;
+                let req = axum::http::Request::post(path)
+                    .header("authorization", format!("Bearer {SERVICE_KEY}"))
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(json!({ "code": code }).to_string()))
+                    .unwrap();
+                barrier.wait().await;
+                let resp = router.oneshot(req).await.unwrap();
+                assert_eq!(resp.status(), StatusCode::OK);
+                let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+                serde_json::from_slice::<Value>(&bytes).unwrap()
+            }));
+        }
+        let mut sets = Vec::new();
+        for t in tasks {
+            if let Some(codes) = t.await.unwrap().get("backup_codes") {
+                sets.push(assert_format(codes.as_array().unwrap(), 10));
+            }
+        }
+        assert_eq!(sets.len(), 1, "exactly one confirmation issues the set");
+        assert_eq!(remaining(&app, &user).await["remaining"], 10);
+        let r = use_code(&app, &user, &sets[0][0]).await;
+        assert_eq!(r.json, json!({"valid": true, "remaining": 9}));
+    }
+}
+
 /// Characters spread evenly over the alphabet (500 codes, 12 000 characters: each of the
 /// 31 expected 387 times, standard deviation about 19.4; the bounds are 6 deviations).
 async fn characters_are_uniform(db: Db) {
@@ -544,6 +588,7 @@ on_both!(
     errors,
     lockout_shared_with_totp,
     twenty_at_once,
+    simultaneous_first_confirms_issue_one_set,
     characters_are_uniform,
     rotation_keeps_codes,
 );
