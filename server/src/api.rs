@@ -108,12 +108,13 @@ pub struct CreateDeviceResponse {
     pub qr_svg: Option<String>,
 }
 
-/// A TOTP code: `POST .../confirm` and `POST /v1/users/{user_id}/verify`.
+/// A code: a TOTP code for `POST .../confirm` and `POST /v1/users/{user_id}/verify`, a
+/// backup code for `POST /v1/users/{user_id}/backup-codes/verify`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
-    /// The digits the user typed.
+    /// What the user typed.
     pub code: String,
 }
 
@@ -125,8 +126,8 @@ impl core::fmt::Debug for CodeRequest {
     }
 }
 
-/// 200 answer to confirm.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// 200 answer to confirm. `Debug` does not print the backup codes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmDeviceResponse {
@@ -135,6 +136,67 @@ pub struct ConfirmDeviceResponse {
     /// Backup codes, issued with the user's first active device and shown only here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_codes: Option<Vec<String>>,
+}
+
+impl core::fmt::Debug for ConfirmDeviceResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ConfirmDeviceResponse")
+            .field("device", &self.device)
+            .field(
+                "backup_codes",
+                &self.backup_codes.as_ref().map(|c| RedactedCodes(c.len())),
+            )
+            .finish()
+    }
+}
+
+/// Prints how many codes there are, never the codes.
+struct RedactedCodes(usize);
+
+impl core::fmt::Debug for RedactedCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "<{} redacted>", self.0)
+    }
+}
+
+/// 201 answer to `POST /v1/users/{user_id}/backup-codes`. `Debug` does not print the codes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BackupCodesResponse {
+    /// The new codes, grouped for reading (`7hq4-k2mz-9vxd-3fpa-w8ne-c5ry`); shown only here.
+    pub codes: Vec<String>,
+}
+
+impl core::fmt::Debug for BackupCodesResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BackupCodesResponse")
+            .field("codes", &RedactedCodes(self.codes.len()))
+            .finish()
+    }
+}
+
+/// `GET /v1/users/{user_id}/backup-codes`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BackupCodeStatus {
+    /// Unused codes of the current set.
+    pub remaining: u64,
+    /// When the current set was issued (RFC 3339, UTC); absent when the user has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// 200 answer to `POST /v1/users/{user_id}/backup-codes/verify`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BackupCodeVerifyResponse {
+    /// Always true (a wrong or used code is a 422).
+    pub valid: bool,
+    /// Unused codes left.
+    pub remaining: u64,
 }
 
 /// `GET /v1/users/{user_id}/devices`.

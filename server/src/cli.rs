@@ -198,6 +198,16 @@ pub async fn serve(config: Config) -> Result<()> {
         anyhow::bail!("no credentials configured: set service_keys and/or a JWT key");
     }
     let store = open_store(&config).await?;
+    for (key_id, users) in store.backup_code_keys().await? {
+        if !keys.has_key(&key_id) {
+            tracing::warn!(
+                key_id,
+                users,
+                "backup codes are tagged under a key missing from encryption_keys: they fail \
+                 until the key is added back or the users regenerate their codes"
+            );
+        }
+    }
     let listen = config.listen.clone();
     let state = AppState::new(config, store.clone(), keys, Arc::new(SystemClock))?;
     let listener = tokio::net::TcpListener::bind(&listen)
@@ -252,11 +262,19 @@ pub async fn rotate_keys(config: &Config) -> Result<()> {
             done += 1;
         }
     }
+    // Backup codes are kept only as HMAC tags: they cannot be re-tagged under the new key.
+    let tagged = store.backup_code_keys().await?;
     store.close().await;
     println!(
         "re-encrypted {done} of {} secrets under key {}",
         rows.len(),
         keys.active_id()
     );
+    for (key_id, users) in tagged.iter().filter(|(k, _)| k != keys.active_id()) {
+        println!(
+            "backup codes of {users} user(s) are tagged under key {key_id}: keep it in \
+             encryption_keys until they regenerate their codes"
+        );
+    }
     Ok(())
 }

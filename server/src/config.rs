@@ -48,6 +48,8 @@ pub struct Config {
     pub lockout_base_secs: u64,
     /// Longest lock in seconds.
     pub lockout_max_secs: u64,
+    /// Backup codes per set (1 to 100).
+    pub backup_codes_count: u32,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
     /// `text` or `json`.
@@ -75,6 +77,7 @@ impl Default for Config {
             lockout_max_failures: 5,
             lockout_base_secs: 60,
             lockout_max_secs: 3600,
+            backup_codes_count: 10,
             body_limit_bytes: 16 * 1024,
             log_format: "text".into(),
         }
@@ -105,6 +108,7 @@ impl std::fmt::Debug for Config {
             .field("lockout_max_failures", &self.lockout_max_failures)
             .field("lockout_base_secs", &self.lockout_base_secs)
             .field("lockout_max_secs", &self.lockout_max_secs)
+            .field("backup_codes_count", &self.backup_codes_count)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +134,7 @@ const INT_FIELDS: &[&str] = &[
     "lockout_max_failures",
     "lockout_base_secs",
     "lockout_max_secs",
+    "backup_codes_count",
     "body_limit_bytes",
 ];
 const STRING_FIELDS: &[&str] = &[
@@ -208,6 +213,9 @@ impl Config {
         }
         if self.lockout_base_secs == 0 || self.lockout_max_secs < self.lockout_base_secs {
             bail!("lockout_base_secs must be at least 1 and at most lockout_max_secs");
+        }
+        if !(1..=100).contains(&self.backup_codes_count) {
+            bail!("backup_codes_count must be 1..=100");
         }
         if self.body_limit_bytes < 256 {
             bail!("body_limit_bytes must be at least 256");

@@ -3,12 +3,20 @@
 //! The active key encrypts; every listed key decrypts; the key id is stored beside each
 //! ciphertext. The associated data binds a ciphertext to its user and device, so a
 //! ciphertext copied into another row fails to decrypt.
+//!
+//! Backup codes are stored only as HMAC-SHA-256 tags ([`KeyRing::code_tags`]) under a MAC
+//! key derived from a ring key (HMAC-SHA-256 of the ring key over a fixed label), so the
+//! encryption key itself is never used for two primitives and the MAC key is never stored.
+//! The id of the ring key is stored beside each tag: rotating the active key keeps old
+//! codes working for as long as their key stays in the ring.
 
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, KeyInit as _, Mac};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 /// Length of a key in bytes.
@@ -139,6 +147,11 @@ impl KeyRing {
         Ok(Zeroizing::new(format!("k{id}:{}", B64.encode(&key[..]))))
     }
 
+    /// Whether the ring holds a key with this id.
+    pub fn has_key(&self, id: &str) -> bool {
+        self.keys.iter().any(|k| k.id == id)
+    }
+
     /// Id of the key that encrypts.
     pub fn active_id(&self) -> &str {
         &self.keys[self.active].id
@@ -194,6 +207,72 @@ impl KeyRing {
             )
             .map(Zeroizing::new)
             .map_err(|_| OpenError::Corrupt)
+    }
+}
+
+/// A backup code's HMAC tag under one ring key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CodeTag {
+    /// Id of the ring key the MAC key was derived from.
+    pub key_id: String,
+    /// HMAC-SHA-256 of the user id and the normalised code.
+    pub tag: Vec<u8>,
+}
+
+impl std::fmt::Debug for CodeTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeTag")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
+    // HMAC accepts keys of any length: this cannot fail.
+    let mut mac = <Hmac<Sha256>>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    for part in parts {
+        mac.update(part);
+    }
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    out
+}
+
+impl RingKey {
+    /// HMAC-SHA-256 of `user_id` and `code` under this key's backup-code MAC key.
+    fn code_tag(&self, user_id: &str, code: &str) -> CodeTag {
+        let mac_key = hmac_sha256(&self.key[..], &[b"twostep/backup-code-mac-key/v1"]);
+        let len = (user_id.len() as u32).to_be_bytes();
+        let tag = hmac_sha256(
+            &mac_key[..],
+            &[
+                b"twostep/backup-code/v1",
+                &len,
+                user_id.as_bytes(),
+                code.as_bytes(),
+            ],
+        );
+        CodeTag {
+            key_id: self.id.clone(),
+            tag: tag.to_vec(),
+        }
+    }
+}
+
+impl KeyRing {
+    /// The tag of a (normalised) backup code of `user_id` under the active key, to store.
+    pub fn code_tag(&self, user_id: &str, code: &str) -> CodeTag {
+        self.keys[self.active].code_tag(user_id, code)
+    }
+
+    /// The tags of a (normalised) backup code under every key of the ring, active first, to
+    /// look a submitted code up whichever key was active when it was issued.
+    pub fn code_tags(&self, user_id: &str, code: &str) -> Vec<CodeTag> {
+        let active = &self.keys[self.active];
+        std::iter::once(active)
+            .chain(self.keys.iter().filter(|k| k.id != active.id))
+            .map(|k| k.code_tag(user_id, code))
+            .collect()
     }
 }
 
@@ -259,6 +338,39 @@ mod tests {
             only_b.open("u", "d", &s),
             Err(OpenError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn code_tags_bind_user_and_key_and_survive_rotation() {
+        let a = KeyRing::generate_entry().expect("key");
+        let b = KeyRing::generate_entry().expect("key");
+        let a_id = a.split(':').next().expect("id").to_string();
+        let b_id = b.split(':').next().expect("id").to_string();
+        let old = ring(&[a.as_str()], None);
+        let tag = old.code_tag("alice", "abcd");
+        assert_eq!(tag.key_id, a_id);
+        assert_eq!(tag.tag.len(), 32);
+        assert_eq!(old.code_tag("alice", "abcd"), tag, "deterministic");
+        assert_ne!(old.code_tag("alice", "abce").tag, tag.tag);
+        assert_ne!(old.code_tag("alicf", "abcd").tag, tag.tag);
+        // Length prefix: moving a character between user and code changes the tag.
+        assert_ne!(old.code_tag("alic", "eabcd").tag, tag.tag);
+        // Not a plain HMAC under the ring key itself (the MAC key is derived).
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(a.split(':').nth(1).expect("b64"))
+            .expect("b64");
+        let mut plain = <Hmac<Sha256>>::new_from_slice(&raw).expect("key");
+        plain.update(b"alice");
+        plain.update(b"abcd");
+        assert_ne!(plain.finalize().into_bytes().to_vec(), tag.tag);
+        // After rotation to b, the tag under a is still among the candidates; new tags use b.
+        let both = ring(&[a.as_str(), b.as_str()], Some(&b_id));
+        let tags = both.code_tags("alice", "abcd");
+        assert_eq!(tags.len(), 2);
+        assert_eq!(tags[0].key_id, b_id);
+        assert!(tags.contains(&tag));
+        assert_eq!(both.code_tag("alice", "abcd").key_id, b_id);
+        assert!(!format!("{tag:?}").contains(&format!("{:?}", tag.tag)));
     }
 
     #[test]

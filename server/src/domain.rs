@@ -1,12 +1,15 @@
-//! What the API does, independent of HTTP: pairing, confirmation, verification, lockout.
+//! What the API does, independent of HTTP: pairing, confirmation, verification, lockout,
+//! backup codes.
 //!
 //! Every protocol rule (secret generation, key URIs, code computation and the window) is
 //! core's (`twostep`); this module only stores, decrypts and decides.
 
 use crate::AppState;
 use crate::api::{self, CreateDeviceRequest, DeviceStatus};
+use crate::backup;
+use crate::crypto::CodeTag;
 use crate::error::ApiError;
-use crate::store::{DeviceRow, LockPolicy, UserState};
+use crate::store::{Activation, DeviceRow, LockPolicy, UserState};
 use anyhow::Context;
 use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
 
@@ -236,13 +239,60 @@ pub fn qr_svg(otpauth_uri: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("QR rendering failed: {}", e.code())))
 }
 
-/// Confirms a pending device with its first code.
+/// A confirmed device, with the backup codes issued with it (the user's first active device).
+#[derive(Debug)]
+pub struct Confirmed {
+    /// The now active device.
+    pub device: api::Device,
+    /// The new backup codes, in display form; None unless this confirmation issued them.
+    pub backup_codes: Option<BackupCodes>,
+}
+
+/// Backup codes in display form, to be shown once. `Debug` does not print them.
+pub struct BackupCodes(pub Vec<String>);
+
+impl std::fmt::Debug for BackupCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BackupCodes(<{} redacted>)", self.0.len())
+    }
+}
+
+impl Drop for BackupCodes {
+    fn drop(&mut self) {
+        for code in &mut self.0 {
+            zeroize::Zeroize::zeroize(code);
+        }
+    }
+}
+
+/// A fresh set of backup codes for `user_id`: the codes to show and their tags to store.
+fn new_backup_codes(
+    state: &AppState,
+    user_id: &str,
+) -> Result<(BackupCodes, Vec<CodeTag>), ApiError> {
+    let n = state.config.backup_codes_count as usize;
+    let mut shown = Vec::with_capacity(n);
+    let mut tags = Vec::with_capacity(n);
+    while shown.len() < n {
+        let code = backup::generate()?;
+        let tag = state.keys.code_tag(user_id, &code);
+        // A repeat within a set has probability about n² / 2^119; skip it all the same.
+        if !tags.contains(&tag) {
+            shown.push(backup::display(&code));
+            tags.push(tag);
+        }
+    }
+    Ok((BackupCodes(shown), tags))
+}
+
+/// Confirms a pending device with its first code; the user's first active device comes with
+/// a new set of backup codes, issued in the same transaction.
 pub async fn confirm_device(
     state: &AppState,
     user_id: &str,
     device_id: &str,
     code: &str,
-) -> Result<api::Device, ApiError> {
+) -> Result<Confirmed, ApiError> {
     check_code_format(code)?;
     let device_id = parse_device_id(device_id)?;
     let now = state.now();
@@ -260,11 +310,12 @@ pub async fn confirm_device(
         return Err(fail(state, user_id, now).await);
     };
     let step = to_i64(step);
-    if !state
+    let (codes, tags) = new_backup_codes(state, user_id)?;
+    let activation = state
         .store
-        .activate_device(user_id, &device_id, step, now)
-        .await?
-    {
+        .activate_device(user_id, &device_id, step, now, &tags)
+        .await?;
+    let Activation::Activated { codes_issued } = activation else {
         // Another request confirmed or removed it meanwhile, or the pairing just ended.
         let row = state
             .store
@@ -273,15 +324,18 @@ pub async fn confirm_device(
             .ok_or(ApiError::NotFound("device"))?;
         check_pending(&row, now)?;
         return Err(fail(state, user_id, now).await);
-    }
+    };
     succeed(state, user_id, &user).await?;
-    tracing::info!(device_id = %device_id, "device confirmed");
+    tracing::info!(device_id = %device_id, backup_codes_issued = codes_issued, "device confirmed");
     let row = state
         .store
         .device(user_id, &device_id)
         .await?
         .ok_or(ApiError::NotFound("device"))?;
-    Ok(device_view(&row))
+    Ok(Confirmed {
+        device: device_view(&row),
+        backup_codes: codes_issued.then_some(codes),
+    })
 }
 
 fn check_pending(row: &DeviceRow, now: i64) -> Result<(), ApiError> {
@@ -334,10 +388,11 @@ pub async fn status(state: &AppState, user_id: &str) -> Result<api::MfaStatus, A
     let now = state.now();
     let active = state.store.count_active(user_id).await?;
     let user = state.store.user_state(user_id).await?;
+    let codes = state.store.backup_code_info(user_id).await?;
     Ok(api::MfaStatus {
         enabled: active > 0,
         active_devices: u64::try_from(active).unwrap_or(0),
-        backup_codes_remaining: 0,
+        backup_codes_remaining: u64::try_from(codes.remaining).unwrap_or(0),
         locked_until: (user.locked_until > now).then(|| rfc3339(user.locked_until)),
     })
 }
@@ -361,4 +416,60 @@ pub async fn delete_device(
 pub async fn list_devices(state: &AppState, user_id: &str) -> Result<Vec<api::Device>, ApiError> {
     let rows = state.store.list_devices(user_id, state.now()).await?;
     Ok(rows.iter().map(device_view).collect())
+}
+
+/// Issues a new set of backup codes; the old set stops working. 409 without MFA.
+pub async fn regenerate_backup_codes(
+    state: &AppState,
+    user_id: &str,
+) -> Result<BackupCodes, ApiError> {
+    let (codes, tags) = new_backup_codes(state, user_id)?;
+    if !state
+        .store
+        .replace_backup_codes(user_id, &tags, state.now())
+        .await?
+    {
+        return Err(ApiError::Conflict("MFA is not enabled for this user"));
+    }
+    tracing::info!(count = tags.len(), "backup codes regenerated");
+    Ok(codes)
+}
+
+/// How many backup codes are left and when the set was issued.
+pub async fn backup_code_status(
+    state: &AppState,
+    user_id: &str,
+) -> Result<api::BackupCodeStatus, ApiError> {
+    let info = state.store.backup_code_info(user_id).await?;
+    Ok(api::BackupCodeStatus {
+        remaining: u64::try_from(info.remaining).unwrap_or(0),
+        created_at: info.created_at.map(rfc3339),
+    })
+}
+
+/// Uses a backup code; returns the number left. Each code works once; a malformed code is
+/// a failure like a wrong one, and failures count toward the lockout like TOTP failures.
+pub async fn verify_backup_code(
+    state: &AppState,
+    user_id: &str,
+    code: &str,
+) -> Result<u64, ApiError> {
+    let now = state.now();
+    let user = state.store.user_state(user_id).await?;
+    check_lock(&user, now)?;
+    if state.store.count_active(user_id).await? == 0 {
+        return Err(ApiError::Conflict("MFA is not enabled for this user"));
+    }
+    let Some(code) = backup::normalise(code) else {
+        return Err(fail(state, user_id, now).await);
+    };
+    for tag in state.keys.code_tags(user_id, &code) {
+        if state.store.use_backup_code(user_id, &tag, now).await? {
+            succeed(state, user_id, &user).await?;
+            let info = state.store.backup_code_info(user_id).await?;
+            tracing::info!(remaining = info.remaining, "backup code used");
+            return Ok(u64::try_from(info.remaining).unwrap_or(0));
+        }
+    }
+    Err(fail(state, user_id, now).await)
 }

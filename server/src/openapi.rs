@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::api;
-use crate::routes::{devices, mfa, ops, verify};
+use crate::routes::{backup_codes, devices, mfa, ops, verify};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -11,13 +11,15 @@ use utoipa::{Modify, OpenApi};
     paths(
         devices::create, devices::list, devices::confirm, devices::remove,
         verify::verify, mfa::status,
+        backup_codes::regenerate, backup_codes::status, backup_codes::verify,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(
         api::ErrorBody, api::ErrorDetail, api::Device, api::DeviceStatus,
         api::CreateDeviceRequest, api::CreateDeviceResponse, api::CodeRequest,
         api::ConfirmDeviceResponse, api::DeviceList, api::VerifyResponse, api::MfaStatus,
-        api::Health,
+        api::Health, api::BackupCodesResponse, api::BackupCodeStatus,
+        api::BackupCodeVerifyResponse,
     )),
     modifiers(&BearerAuth)
 )]

@@ -5,7 +5,7 @@
 //! replicas is a single conditional write here: a code step is accepted only by
 //! `UPDATE ... WHERE last_step < $step`, and lockout counters are updated in place.
 
-use crate::crypto::Sealed;
+use crate::crypto::{CodeTag, Sealed};
 use anyhow::{Context, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -131,6 +131,39 @@ pub struct LockPolicy {
     /// Longest lock, in seconds.
     pub max_secs: i64,
 }
+
+/// What [`Store::activate_device`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// Another request changed the device first, or the pairing expired.
+    NotActivated,
+    /// The device is active; `codes_issued` when it is the user's only active device and the
+    /// given backup codes became the user's set.
+    Activated {
+        /// Whether the backup codes were stored.
+        codes_issued: bool,
+    },
+}
+
+/// The user's current backup code set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct BackupCodeInfo {
+    /// Unused codes.
+    pub remaining: i64,
+    /// When the set was issued; None without a set.
+    pub created_at: Option<i64>,
+}
+
+/// Takes the per-user row lock in a transaction: concurrent transactions of one user
+/// (confirm, regenerate) run one after the other, each seeing the other's committed rows.
+const LOCK_USER: [&str; 2] = [
+    "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
+    "UPDATE users_state SET failures = failures WHERE user_id = $1",
+];
+const COUNT_ACTIVE: &str = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status = 'active'";
+const DELETE_CODES: &str = "DELETE FROM backup_codes WHERE user_id = $1";
+const INSERT_CODE: &str =
+    "INSERT INTO backup_codes (user_id, key_id, hash, created_at) VALUES ($1, $2, $3, $4)";
 
 const DEVICE_COLUMNS: &str = "id, user_id, name, status, algorithm, digits, period, key_id, \
      nonce, ciphertext, last_step, created_at, pairing_expires_at, confirmed_at, last_used_at";
@@ -279,30 +312,140 @@ impl Store {
 
     /// Number of active devices of the user.
     pub async fn count_active(&self, user_id: &str) -> Result<i64> {
-        let sql = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status = 'active'";
-        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+        Ok(
+            on_pool!(self, pool => sqlx::query_scalar::<_, i64>(COUNT_ACTIVE)
             .bind(user_id)
             .fetch_one(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
-    /// Activates a pending, unexpired device and records `step` as used. False when another
-    /// request changed the device first or the pairing expired.
+    /// Activates a pending, unexpired device and records `step` as used; if it is then the
+    /// user's only active device, `first_codes` replace the user's backup codes, in the same
+    /// transaction.
     pub async fn activate_device(
         &self,
         user_id: &str,
         device_id: &str,
         step: i64,
         now: i64,
+        first_codes: &[CodeTag],
+    ) -> Result<Activation> {
+        let activate = "UPDATE devices SET status = 'active', confirmed_at = $1, \
+                        last_used_at = $1, last_step = $2 WHERE user_id = $3 AND id = $4 \
+                        AND status = 'pending' AND pairing_expires_at > $1 AND last_step < $2";
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            let done = sqlx::query(activate)
+                .bind(now)
+                .bind(step)
+                .bind(user_id)
+                .bind(device_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !done {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(Activation::NotActivated);
+            }
+            let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let codes_issued = active == 1;
+            if codes_issued {
+                sqlx::query(DELETE_CODES).bind(user_id).execute(&mut *tx).await?;
+                for t in first_codes {
+                    sqlx::query(INSERT_CODE)
+                        .bind(user_id)
+                        .bind(&t.key_id)
+                        .bind(&t.tag)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(Activation::Activated { codes_issued })
+        }
+        .await)?)
+    }
+
+    /// Replaces the user's backup codes with `codes`, in one transaction; false (nothing
+    /// changed) when the user has no active device.
+    pub async fn replace_backup_codes(
+        &self,
+        user_id: &str,
+        codes: &[CodeTag],
+        now: i64,
     ) -> Result<bool> {
-        let sql = "UPDATE devices SET status = 'active', confirmed_at = $1, last_used_at = $1, \
-                   last_step = $2 WHERE user_id = $3 AND id = $4 AND status = 'pending' \
-                   AND pairing_expires_at > $1 AND last_step < $2";
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if active == 0 {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(false);
+            }
+            sqlx::query(DELETE_CODES).bind(user_id).execute(&mut *tx).await?;
+            for t in codes {
+                sqlx::query(INSERT_CODE)
+                    .bind(user_id)
+                    .bind(&t.key_id)
+                    .bind(&t.tag)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await)?)
+    }
+
+    /// Unused backup codes of the user and when the set was issued.
+    pub async fn backup_code_info(&self, user_id: &str) -> Result<BackupCodeInfo> {
+        let sql = "SELECT COALESCE(SUM(CASE WHEN used_at IS NULL THEN 1 ELSE 0 END), 0) \
+                   AS remaining, MAX(created_at) AS created_at \
+                   FROM backup_codes WHERE user_id = $1";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, BackupCodeInfo>(sql)
+            .bind(user_id)
+            .fetch_one(pool)
+            .await)?,
+        )
+    }
+
+    /// Ids of the keys that unused backup codes are tagged under, with how many users have
+    /// such codes; by key id.
+    pub async fn backup_code_keys(&self) -> Result<Vec<(String, i64)>> {
+        let sql = "SELECT key_id, COUNT(DISTINCT user_id) FROM backup_codes \
+                   WHERE used_at IS NULL GROUP BY key_id ORDER BY key_id";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, (String, i64)>(sql)
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
+    /// Uses a backup code: true only for the one request that marks it used.
+    pub async fn use_backup_code(&self, user_id: &str, code: &CodeTag, now: i64) -> Result<bool> {
+        let sql = "UPDATE backup_codes SET used_at = $1 WHERE user_id = $2 AND key_id = $3 \
+                   AND hash = $4 AND used_at IS NULL";
         Ok(on_writer!(self, pool => sqlx::query(sql)
             .bind(now)
-            .bind(step)
             .bind(user_id)
-            .bind(device_id)
+            .bind(&code.key_id)
+            .bind(&code.tag)
             .execute(pool)
             .await
             .map(|r| r.rows_affected() == 1))?)

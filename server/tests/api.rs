@@ -861,7 +861,7 @@ async fn mfa_status() {
         .await;
     assert_eq!(
         r.json,
-        json!({"enabled": true, "active_devices": 2, "backup_codes_remaining": 0})
+        json!({"enabled": true, "active_devices": 2, "backup_codes_remaining": 10})
     );
 }
 
@@ -942,6 +942,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/users/{user_id}/devices/{device_id}/confirm"),
     ("post", "/v1/users/{user_id}/verify"),
     ("get", "/v1/users/{user_id}/mfa"),
+    ("post", "/v1/users/{user_id}/backup-codes"),
+    ("get", "/v1/users/{user_id}/backup-codes"),
+    ("post", "/v1/users/{user_id}/backup-codes/verify"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -992,6 +995,9 @@ async fn openapi_lists_every_route() {
         "CreateDeviceRequest",
         "VerifyResponse",
         "MfaStatus",
+        "BackupCodesResponse",
+        "BackupCodeStatus",
+        "BackupCodeVerifyResponse",
     ] {
         assert!(schemas.contains_key(s), "{s}");
     }

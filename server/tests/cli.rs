@@ -50,7 +50,7 @@ fn migrate_creates_the_schema() {
         pool.close().await;
         tables
     });
-    for t in ["devices", "users_state", "_sqlx_migrations"] {
+    for t in ["devices", "users_state", "backup_codes", "_sqlx_migrations"] {
         assert!(tables.iter().any(|n| n == t), "{t} missing: {tables:?}");
     }
 }
@@ -246,6 +246,44 @@ async fn logs_are_json_and_hold_no_secret() {
     .await
     .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let confirmed: serde_json::Value = r.json().await.unwrap();
+    let mut backup: Vec<String> = confirmed["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    // Backup codes: one used, one wrong, then a new set.
+    let r = post(
+        "/v1/users/logged/backup-codes/verify".into(),
+        serde_json::json!({"code": backup[0]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post(
+        "/v1/users/logged/backup-codes/verify".into(),
+        serde_json::json!({"code": backup[0].to_uppercase()}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(
+        "/v1/users/logged/backup-codes".into(),
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let regenerated: serde_json::Value = r.json().await.unwrap();
+    backup.extend(
+        regenerated["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string()),
+    );
+    assert_eq!(backup.len(), 20);
     let r = post(
         "/v1/users/logged/verify".into(),
         serde_json::json!({"code": c2}),
@@ -282,7 +320,11 @@ async fn logs_are_json_and_hold_no_secret() {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(&raw);
     let key_b64 = key.split(':').nth(1).unwrap().to_string();
-    for needle in [
+    let backup_forms = backup.iter().flat_map(|c| {
+        let plain = c.replace('-', "");
+        [c.clone(), c.to_uppercase(), plain.to_uppercase(), plain]
+    });
+    for needle in backup_forms.chain([
         secret.clone(),
         secret.to_lowercase(),
         hex.clone(),
@@ -292,7 +334,7 @@ async fn logs_are_json_and_hold_no_secret() {
         c2,
         SERVICE_KEY.to_string(),
         key_b64,
-    ] {
+    ]) {
         assert!(
             !log.contains(&needle),
             "the log holds a secret value ({} chars)",

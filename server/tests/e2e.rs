@@ -69,6 +69,16 @@ impl Client {
 
     /// Pairs and confirms a device for `user`; returns (device id, secret, confirmed step time).
     async fn pair_active(&self, base: &str, user: &str) -> (String, String, u64) {
+        let (id, secret, t, _) = self.pair_active_with_codes(base, user).await;
+        (id, secret, t)
+    }
+
+    /// As [`Client::pair_active`], with the backup codes the confirm response carried.
+    async fn pair_active_with_codes(
+        &self,
+        base: &str,
+        user: &str,
+    ) -> (String, String, u64, Vec<String>) {
         let (s, h, j) = self
             .post(
                 &format!("{base}/v1/users/{user}/devices"),
@@ -88,7 +98,11 @@ impl Client {
             .await;
         assert_eq!(s, StatusCode::OK, "{j}");
         assert_eq!(j["device"]["status"], "active");
-        (id, secret, t)
+        let codes = j["backup_codes"]
+            .as_array()
+            .map(|a| a.iter().map(|c| c.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        (id, secret, t, codes)
     }
 }
 
@@ -165,7 +179,7 @@ async fn pair_verify_reuse_lock_recover(db: Db) {
         .unwrap();
     assert_eq!(
         st,
-        json!({"enabled": true, "active_devices": 1, "backup_codes_remaining": 0})
+        json!({"enabled": true, "active_devices": 1, "backup_codes_remaining": 10})
     );
 }
 
@@ -311,6 +325,42 @@ async fn fifty_concurrent_verifies_across_two_processes_on_one_postgres() {
         // Pair on one process, verify on both.
         let (_, secret, t) = c.pair_active(&bases[round % 2], user).await;
         fifty_at_once(&bases, user, &totp_sha1(&secret, t + 30)).await;
+    }
+    // One backup code used 20 times at once across both processes: exactly one success.
+    let (_, _, _, codes) = c.pair_active_with_codes(&bases[1], "ivan").await;
+    assert_eq!(codes.len(), 10);
+    for code in &codes[..2] {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let url = format!("{}/v1/users/ivan/backup-codes/verify", bases[i % 2]);
+            let http = c.http.clone();
+            let barrier = barrier.clone();
+            let code = code.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let r = http
+                    .post(url)
+                    .bearer_auth(SERVICE_KEY)
+                    .json(&json!({ "code": code }))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            }));
+        }
+        let mut ok = Vec::new();
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            match status {
+                StatusCode::OK => ok.push(body),
+                StatusCode::UNPROCESSABLE_ENTITY => {
+                    assert_eq!(body["error"]["code"], "invalid_code")
+                }
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!(ok.len(), 1, "exactly one of 20 simultaneous uses succeeds");
     }
     // Lockout holds across replicas: failures on one process lock the user on the other.
     let (_, secret, t) = c.pair_active(&bases[0], "heidi").await;

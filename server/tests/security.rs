@@ -54,7 +54,7 @@ async fn dump(app: &TestApp) -> Vec<u8> {
         }
         Store::Postgres(pool) => {
             let mut all = Vec::new();
-            for table in ["devices", "users_state", "_sqlx_migrations"] {
+            for table in ["devices", "users_state", "backup_codes", "_sqlx_migrations"] {
                 let rows: Vec<String> =
                     sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM {table} t"))
                         .fetch_all(pool)
@@ -73,6 +73,11 @@ async fn dump(app: &TestApp) -> Vec<u8> {
                 all.extend(n);
                 all.extend(c);
             }
+            let tags: Vec<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM backup_codes")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+            all.extend(tags.concat());
             all
         }
     }
@@ -113,6 +118,128 @@ async fn dump_holds_no_secret_postgres() {
         return;
     };
     no_secret_in_dump(TestApp::with(Db::Postgres(url), |_| {}).await).await;
+}
+
+/// A backup code as the user sees it, in every spelling and encoding that could leak.
+fn code_encodings(shown: &str) -> Vec<Vec<u8>> {
+    let e = &base64::engine::general_purpose::STANDARD;
+    let u = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let plain = shown.replace('-', "");
+    let mut out = Vec::new();
+    for text in [
+        shown.to_string(),
+        shown.to_uppercase(),
+        plain.clone(),
+        plain.to_uppercase(),
+        shown.replace('-', " "),
+    ] {
+        let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+        out.push(hex.to_uppercase().into_bytes());
+        out.push(hex.into_bytes());
+        out.push(e.encode(&text).into_bytes());
+        out.push(u.encode(&text).into_bytes());
+        out.push(text.into_bytes());
+    }
+    // Each half of the code (a partial leak).
+    out.push(plain.as_bytes()[..12].to_vec());
+    out.push(plain.as_bytes()[12..].to_vec());
+    out
+}
+
+/// The tag API.md/crypto.rs document, computed here with the hmac crate: HMAC-SHA-256 under
+/// HMAC-SHA-256(ring key, "twostep/backup-code-mac-key/v1"), over the label, the user id
+/// length-prefixed, and the normalised code.
+fn documented_tag(key_entry: &str, user: &str, shown: &str) -> Vec<u8> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(key_entry.split_once(':').unwrap().1)
+        .unwrap();
+    let mut k = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&raw).unwrap();
+    k.update(b"twostep/backup-code-mac-key/v1");
+    let mac_key = k.finalize().into_bytes();
+    let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&mac_key).unwrap();
+    m.update(b"twostep/backup-code/v1");
+    m.update(&(user.len() as u32).to_be_bytes());
+    m.update(user.as_bytes());
+    m.update(shown.replace('-', "").as_bytes());
+    m.finalize().into_bytes().to_vec()
+}
+
+async fn no_backup_code_in_dump(app: TestApp) {
+    let mut issued = Vec::new();
+    for user in ["alice", "bob", "carol"] {
+        let (id, secret) = app.pair(user).await;
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/v1/users/{user}/devices/{id}/confirm"),
+                Some(SERVICE_KEY),
+                Some(json!({"code": totp_sha1(&secret, app.now())})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        for c in r.json["backup_codes"].as_array().unwrap() {
+            issued.push((user, c.as_str().unwrap().to_string()));
+        }
+    }
+    // A regenerated set, and a used code.
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/users/carol/backup-codes",
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let carol: Vec<String> = r.json["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/users/bob/backup-codes/verify",
+            Some(SERVICE_KEY),
+            Some(json!({"code": issued[10].1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    issued.extend(carol.iter().map(|c| ("carol", c.clone())));
+    let bytes = dump(&app).await;
+    assert!(contains(&bytes, b"carol"));
+    for (_, code) in &issued {
+        for enc in code_encodings(code) {
+            assert!(
+                !contains(&bytes, &enc),
+                "a backup code leaked in an encoding of {} bytes",
+                enc.len()
+            );
+        }
+    }
+    // What is stored is the documented tag (here for alice's and the live carol codes).
+    let key = &app.state.config.encryption_keys[0];
+    for (user, code) in issued.iter().take(10).chain(issued.iter().skip(30)) {
+        assert!(
+            contains(&bytes, &documented_tag(key, user, code)),
+            "the tag of a code of {user} is stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn dump_holds_no_backup_code_sqlite() {
+    no_backup_code_in_dump(TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn dump_holds_no_backup_code_postgres() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    no_backup_code_in_dump(TestApp::with(Db::Postgres(url), |_| {}).await).await;
 }
 
 async fn moved_ciphertext_fails(app: TestApp) {

@@ -77,7 +77,7 @@ pub async fn create(
     params(("user_id" = String, Path), ("device_id" = String, Path)),
     request_body = CodeRequest,
     responses(
-        (status = 200, body = ConfirmDeviceResponse),
+        (status = 200, description = "the active device; with backup codes when it is the user's first", body = ConfirmDeviceResponse),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 410, body = ErrorBody),
@@ -96,12 +96,12 @@ pub async fn confirm(
     state
         .metrics
         .verify_outcome(super::verify::outcome(&outcome));
-    let device = outcome?;
+    let confirmed = outcome?;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         Json(ConfirmDeviceResponse {
-            device,
-            backup_codes: None,
+            device: confirmed.device,
+            backup_codes: confirmed.backup_codes.map(|c| c.0.clone()),
         }),
     ))
 }

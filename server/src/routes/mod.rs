@@ -1,6 +1,7 @@
 //! HTTP handlers, grouped by resource. Each extracts, calls [`crate::domain`], and maps the
 //! result to a response.
 
+pub mod backup_codes;
 pub mod devices;
 pub mod mfa;
 pub mod ops;
