@@ -82,8 +82,13 @@ class UrllibTransport(HttpTransport):
 
 def service_verify(user: str, code: str):
     """The product backend's verify call, with the service key (plain urllib)."""
+    return service_post(f"/v1/users/{user}/verify", code)
+
+
+def service_post(path: str, code: str):
+    """A POST of {"code"} by the product backend, with the service key (plain urllib)."""
     req = urllib.request.Request(
-        f"{URL}/v1/users/{user}/verify",
+        f"{URL}{path}",
         data=json.dumps({"code": code}).encode(),
         method="POST",
         headers={"Authorization": f"Bearer {SERVICE_KEY}", "Content-Type": "application/json"},
@@ -121,7 +126,12 @@ def test_register_confirm_verify_reuse():
     assert confirmed.device.id == pending.device.id
     assert confirmed.device.status == DeviceStatus.ACTIVE
     assert confirmed.device.confirmed_at
-    assert isinstance(confirmed.backup_codes, list)
+    # Backup codes come with the user's first device: 10 distinct ones, each accepted once.
+    assert len(confirmed.backup_codes) == 10 == len(set(confirmed.backup_codes))
+    status, body = service_post(f"/v1/users/{user}/backup-codes/verify", confirmed.backup_codes[0])
+    assert (status, body) == (200, {"valid": True, "remaining": 9})
+    status, body = service_post(f"/v1/users/{user}/backup-codes/verify", confirmed.backup_codes[0])
+    assert status == 422 and body["error"]["code"] == "invalid_code"
     # The SDK built the requests: bearer user token, JSON body, the documented paths.
     first = transport.requests[0]
     assert (first.method, first.url) == ("POST", f"{URL}/v1/users/{user}/devices")

@@ -99,6 +99,9 @@ class RegistrationTest {
             assertEquals(pending.device.id, confirmed.device.id)
             assertEquals(DeviceStatus.ACTIVE, confirmed.device.status)
             assertNotNull(confirmed.device.confirmedAt)
+            // Backup codes come with the user's first device: 10 distinct ones.
+            assertEquals(10, confirmed.backupCodes.size)
+            assertEquals(10, confirmed.backupCodes.toSet().size)
             // The SDK built the requests: the documented path and the bearer user token.
             val first = transport.requests.first()
             assertEquals("POST $url/v1/users/$user/devices", "${first.method} ${first.url}")
