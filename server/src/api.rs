@@ -2,7 +2,8 @@
 //!
 //! This module builds with serde alone (`default-features = false`), so clients such as the
 //! mobile SDK can share these exact types without pulling in the server runtime. Every
-//! request type rejects unknown fields.
+//! request type rejects unknown fields; response types accept them, because the contract
+//! lets the server add response fields and older clients must keep reading its answers.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,6 @@ use utoipa::ToSchema;
 /// Body of every non-2xx response: `{"error": {"code", "message"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -21,7 +21,6 @@ pub struct ErrorBody {
 /// A stable machine code and a human-readable message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// Stable snake_case code (`bad_request`, `unauthorized`, `forbidden`, `not_found`,
     /// `conflict`, `expired`, `invalid_code`, `locked`, `payload_too_large`, ...).
@@ -44,7 +43,6 @@ pub enum DeviceStatus {
 /// A TOTP authenticator of a user. Never carries the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Device {
     /// Device id (UUID).
     pub id: String,
@@ -95,7 +93,6 @@ pub struct CreateDeviceRequest {
 /// 201 answer to [`CreateDeviceRequest`]. The only place the secret ever leaves the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct CreateDeviceResponse {
     /// The new, pending device.
     pub device: Device,
@@ -129,7 +126,6 @@ impl core::fmt::Debug for CodeRequest {
 /// 200 answer to confirm. `Debug` does not print the backup codes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct ConfirmDeviceResponse {
     /// The now active device.
     pub device: Device,
@@ -162,7 +158,6 @@ impl core::fmt::Debug for RedactedCodes {
 /// 201 answer to `POST /v1/users/{user_id}/backup-codes`. `Debug` does not print the codes.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct BackupCodesResponse {
     /// The new codes, grouped for reading (`7hq4-k2mz-9vxd-3fpa-w8ne-c5ry`); shown only here.
     pub codes: Vec<String>,
@@ -179,7 +174,6 @@ impl core::fmt::Debug for BackupCodesResponse {
 /// `GET /v1/users/{user_id}/backup-codes`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct BackupCodeStatus {
     /// Unused codes of the current set.
     pub remaining: u64,
@@ -191,7 +185,6 @@ pub struct BackupCodeStatus {
 /// 200 answer to `POST /v1/users/{user_id}/backup-codes/verify`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct BackupCodeVerifyResponse {
     /// Always true (a wrong or used code is a 422).
     pub valid: bool,
@@ -202,7 +195,6 @@ pub struct BackupCodeVerifyResponse {
 /// `GET /v1/users/{user_id}/devices`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct DeviceList {
     /// Active devices and pending devices that have not expired, oldest first.
     pub devices: Vec<Device>,
@@ -211,7 +203,6 @@ pub struct DeviceList {
 /// 200 answer to verify.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct VerifyResponse {
     /// Always true (a wrong code is a 422).
     pub valid: bool,
@@ -222,7 +213,6 @@ pub struct VerifyResponse {
 /// `GET /v1/users/{user_id}/mfa`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct MfaStatus {
     /// True when the user has at least one active device.
     pub enabled: bool,
@@ -238,8 +228,23 @@ pub struct MfaStatus {
 /// `GET /healthz` and `GET /readyz`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct Health {
     /// `ok`.
     pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_read_responses_that_gained_fields() {
+        let body = r#"{"valid": true, "device_id": "d1", "added_later": 1}"#;
+        let parsed: VerifyResponse = serde_json::from_str(body).expect("tolerant");
+        assert!(parsed.valid);
+        let err = r#"{"error": {"code": "locked", "message": "m", "retry": 3}, "trace": "x"}"#;
+        assert!(serde_json::from_str::<ErrorBody>(err).is_ok());
+        let strict = serde_json::from_str::<CodeRequest>(r#"{"code": "123456", "x": 1}"#);
+        assert!(strict.is_err(), "requests still reject unknown fields");
+    }
 }
