@@ -67,7 +67,8 @@ impl KeyedHmac {
     }
 
     /// RFC 4226 dynamic truncation of HMAC(key, counter as 8 big-endian bytes): a 31-bit value.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub(crate) fn truncated(&self, counter: u64) -> u32 {
         match self {
             KeyedHmac::Sha1 { inner, outer } => {
