@@ -206,14 +206,14 @@ fn keyed<W: Copy, const N: usize, const S: usize>(
     state
 }
 
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn write_words32(out: &mut [u8], words: &[u32]) {
     for (chunk, w) in out.chunks_exact_mut(4).zip(words) {
         chunk.copy_from_slice(&w.to_be_bytes());
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn write_words64(out: &mut [u8], words: &[u64]) {
     for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
         chunk.copy_from_slice(&w.to_be_bytes());
