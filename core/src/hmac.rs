@@ -3,8 +3,15 @@
 //! two compressions and touches no heap and no intermediate buffer beyond one block.
 
 use crate::params::Algorithm;
-use sha1::Digest;
 use zeroize::Zeroize;
+
+#[cfg(target_arch = "wasm32")]
+use crate::sha1_compact::compress as sha1_compress;
+/// SHA-1 compression: RustCrypto's natively (SHA-NI where the CPU has it), the compact
+/// loop on wasm32 where code size matters more than speed.
+#[cfg(not(target_arch = "wasm32"))]
+use sha1::block_api::compress as sha1_compress;
+use sha2::block_api::{compress256, compress512};
 
 const IPAD: u8 = 0x36;
 const OPAD: u8 = 0x5c;
@@ -36,39 +43,23 @@ impl KeyedHmac {
     pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> KeyedHmac {
         match algorithm {
             Algorithm::Sha1 => {
-                let mut block = key_block::<64>(key, |k, out| {
-                    out[..20].copy_from_slice(&sha1::Sha1::digest(k))
-                });
-                let inner = keyed(SHA1_IV, &mut block, IPAD, sha1::block_api::compress);
-                let outer = keyed(SHA1_IV, &mut block, IPAD ^ OPAD, sha1::block_api::compress);
+                let mut block = key_block(key, SHA1_IV, sha1_compress, write_words32);
+                let inner = keyed(SHA1_IV, &mut block, IPAD, sha1_compress);
+                let outer = keyed(SHA1_IV, &mut block, IPAD ^ OPAD, sha1_compress);
                 block.zeroize();
                 KeyedHmac::Sha1 { inner, outer }
             }
             Algorithm::Sha256 => {
-                let mut block = key_block::<64>(key, |k, out| {
-                    out[..32].copy_from_slice(&sha2::Sha256::digest(k))
-                });
-                let inner = keyed(SHA256_IV, &mut block, IPAD, sha2::block_api::compress256);
-                let outer = keyed(
-                    SHA256_IV,
-                    &mut block,
-                    IPAD ^ OPAD,
-                    sha2::block_api::compress256,
-                );
+                let mut block = key_block(key, SHA256_IV, compress256, write_words32);
+                let inner = keyed(SHA256_IV, &mut block, IPAD, compress256);
+                let outer = keyed(SHA256_IV, &mut block, IPAD ^ OPAD, compress256);
                 block.zeroize();
                 KeyedHmac::Sha256 { inner, outer }
             }
             Algorithm::Sha512 => {
-                let mut block = key_block::<128>(key, |k, out| {
-                    out[..64].copy_from_slice(&sha2::Sha512::digest(k))
-                });
-                let inner = keyed(SHA512_IV, &mut block, IPAD, sha2::block_api::compress512);
-                let outer = keyed(
-                    SHA512_IV,
-                    &mut block,
-                    IPAD ^ OPAD,
-                    sha2::block_api::compress512,
-                );
+                let mut block = key_block(key, SHA512_IV, compress512, write_words64);
+                let inner = keyed(SHA512_IV, &mut block, IPAD, compress512);
+                let outer = keyed(SHA512_IV, &mut block, IPAD ^ OPAD, compress512);
                 block.zeroize();
                 KeyedHmac::Sha512 { inner, outer }
             }
@@ -76,7 +67,8 @@ impl KeyedHmac {
     }
 
     /// RFC 4226 dynamic truncation of HMAC(key, counter as 8 big-endian bytes): a 31-bit value.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub(crate) fn truncated(&self, counter: u64) -> u32 {
         match self {
             KeyedHmac::Sha1 { inner, outer } => {
@@ -85,13 +77,13 @@ impl KeyedHmac {
                 block[8] = 0x80;
                 block[56..].copy_from_slice(&((64 + 8) * 8u64).to_be_bytes());
                 let mut h = *inner;
-                sha1::block_api::compress(&mut h, core::slice::from_ref(&block));
+                sha1_compress(&mut h, core::slice::from_ref(&block));
                 let mut block = [0u8; 64];
                 write_words32(&mut block, &h);
                 block[20] = 0x80;
                 block[56..].copy_from_slice(&((64 + 20) * 8u64).to_be_bytes());
                 let mut h = *outer;
-                sha1::block_api::compress(&mut h, core::slice::from_ref(&block));
+                sha1_compress(&mut h, core::slice::from_ref(&block));
                 let mut digest = [0u8; 20];
                 write_words32(&mut digest, &h);
                 truncate(&digest)
@@ -102,13 +94,13 @@ impl KeyedHmac {
                 block[8] = 0x80;
                 block[56..].copy_from_slice(&((64 + 8) * 8u64).to_be_bytes());
                 let mut h = *inner;
-                sha2::block_api::compress256(&mut h, core::slice::from_ref(&block));
+                compress256(&mut h, core::slice::from_ref(&block));
                 let mut block = [0u8; 64];
                 write_words32(&mut block, &h);
                 block[32] = 0x80;
                 block[56..].copy_from_slice(&((64 + 32) * 8u64).to_be_bytes());
                 let mut h = *outer;
-                sha2::block_api::compress256(&mut h, core::slice::from_ref(&block));
+                compress256(&mut h, core::slice::from_ref(&block));
                 let mut digest = [0u8; 32];
                 write_words32(&mut digest, &h);
                 truncate(&digest)
@@ -119,13 +111,13 @@ impl KeyedHmac {
                 block[8] = 0x80;
                 block[120..].copy_from_slice(&((128 + 8) * 8u64).to_be_bytes());
                 let mut h = *inner;
-                sha2::block_api::compress512(&mut h, core::slice::from_ref(&block));
+                compress512(&mut h, core::slice::from_ref(&block));
                 let mut block = [0u8; 128];
                 write_words64(&mut block, &h);
                 block[64] = 0x80;
                 block[120..].copy_from_slice(&((128 + 64) * 8u64).to_be_bytes());
                 let mut h = *outer;
-                sha2::block_api::compress512(&mut h, core::slice::from_ref(&block));
+                compress512(&mut h, core::slice::from_ref(&block));
                 let mut digest = [0u8; 64];
                 write_words64(&mut digest, &h);
                 truncate(&digest)
@@ -154,14 +146,49 @@ impl Drop for KeyedHmac {
 }
 
 /// The key as one hash block: hashed first when longer than a block, then zero-padded.
-fn key_block<const N: usize>(key: &[u8], hash: impl FnOnce(&[u8], &mut [u8; N])) -> [u8; N] {
+fn key_block<W: Copy + Zeroize, const N: usize, const S: usize>(
+    key: &[u8],
+    iv: [W; S],
+    compress: fn(&mut [W; S], &[[u8; N]]),
+    write_words: fn(&mut [u8], &[W]),
+) -> [u8; N] {
     let mut block = [0u8; N];
     if key.len() > N {
-        hash(key, &mut block);
+        let mut digest = hash(iv, compress, key);
+        write_words(&mut block, &digest);
+        digest.zeroize();
     } else {
         block[..key.len()].copy_from_slice(key);
     }
     block
+}
+
+/// The hash state after `message` with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): its final
+/// words are the digest. A block of `N` bytes ends with an `N / 8`-byte bit length.
+fn hash<W: Copy, const N: usize, const S: usize>(
+    iv: [W; S],
+    compress: fn(&mut [W; S], &[[u8; N]]),
+    message: &[u8],
+) -> [W; S] {
+    let mut state = iv;
+    let mut block = [0u8; N];
+    let mut chunks = message.chunks_exact(N);
+    for chunk in &mut chunks {
+        block.copy_from_slice(chunk);
+        compress(&mut state, core::slice::from_ref(&block));
+    }
+    let rest = chunks.remainder();
+    block = [0u8; N];
+    block[..rest.len()].copy_from_slice(rest);
+    block[rest.len()] = 0x80;
+    if rest.len() >= N - N / 8 {
+        compress(&mut state, core::slice::from_ref(&block));
+        block = [0u8; N];
+    }
+    block[N - 8..].copy_from_slice(&(message.len() as u64 * 8).to_be_bytes());
+    compress(&mut state, core::slice::from_ref(&block));
+    block.zeroize();
+    state
 }
 
 /// XORs the block with `pad` in place and returns the hash state after compressing it.
@@ -179,14 +206,14 @@ fn keyed<W: Copy, const N: usize, const S: usize>(
     state
 }
 
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn write_words32(out: &mut [u8], words: &[u32]) {
     for (chunk, w) in out.chunks_exact_mut(4).zip(words) {
         chunk.copy_from_slice(&w.to_be_bytes());
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn write_words64(out: &mut [u8], words: &[u64]) {
     for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
         chunk.copy_from_slice(&w.to_be_bytes());
@@ -203,4 +230,81 @@ fn truncate<const N: usize>(digest: &[u8; N]) -> u32 {
         digest[offset + 3],
     ];
     u32::from_be_bytes(word) & 0x7fff_ffff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+    use sha2::Digest as _;
+
+    fn digest32<const S: usize>(state: [u32; S]) -> Vec<u8> {
+        state.iter().flat_map(|w| w.to_be_bytes()).collect()
+    }
+
+    fn digest64(state: [u64; 8]) -> Vec<u8> {
+        state.iter().flat_map(|w| w.to_be_bytes()).collect()
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    /// FIPS 180-4 examples ("abc" and the two-block message) through the padding and
+    /// through the compression functions the wasm32 build uses.
+    #[test]
+    fn fips_180_examples() {
+        let two_block = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        for compress in [sha1_compress, crate::sha1_compact::compress] {
+            assert_eq!(
+                digest32(hash(SHA1_IV, compress, b"abc")),
+                unhex("a9993e364706816aba3e25717850c26c9cd0d89d")
+            );
+            assert_eq!(
+                digest32(hash(SHA1_IV, compress, two_block)),
+                unhex("84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+            );
+        }
+        assert_eq!(
+            digest32(hash(SHA256_IV, compress256, b"abc")),
+            unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+        assert_eq!(
+            digest32(hash(SHA256_IV, compress256, two_block)),
+            unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        );
+        assert_eq!(
+            digest64(hash(SHA512_IV, compress512, b"abc")),
+            unhex(concat!(
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a",
+                "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+            ))
+        );
+    }
+
+    proptest! {
+        /// The padding agrees with RustCrypto's hashers at every length around the block
+        /// boundaries, with both SHA-1 compression functions.
+        #[test]
+        fn hash_matches_rustcrypto(message in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let sha1 = sha1::Sha1::digest(&message).to_vec();
+            prop_assert_eq!(digest32(hash(SHA1_IV, sha1_compress, &message)), sha1.clone());
+            prop_assert_eq!(
+                digest32(hash(SHA1_IV, crate::sha1_compact::compress, &message)),
+                sha1
+            );
+            prop_assert_eq!(
+                digest32(hash(SHA256_IV, compress256, &message)),
+                sha2::Sha256::digest(&message).to_vec()
+            );
+            prop_assert_eq!(
+                digest64(hash(SHA512_IV, compress512, &message)),
+                sha2::Sha512::digest(&message).to_vec()
+            );
+        }
+    }
 }

@@ -54,6 +54,8 @@ pub mod params;
 #[cfg(feature = "qr")]
 pub mod qr;
 pub mod secret;
+#[cfg(any(target_arch = "wasm32", test))]
+mod sha1_compact;
 pub mod totp;
 pub mod uri;
 

@@ -6,7 +6,8 @@ use crate::params::{Algorithm, Digits, ParamError, Period, parse_decimal};
 use crate::secret::{Secret, SecretError};
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::{self, Write as _};
+use core::fmt;
+use zeroize::Zeroizing;
 
 mod fields;
 pub use fields::KeyUriFields;
@@ -248,9 +249,7 @@ impl KeyUri {
         }
 
         let secret = match secret {
-            Some(s) if !s.trim_matches(' ').is_empty() => {
-                Secret::from_base32(&zeroize::Zeroizing::new(s))?
-            }
+            Some(s) if !s.trim_matches(' ').is_empty() => Secret::from_base32(&Zeroizing::new(s))?,
             _ => return Err(UriError::MissingSecret),
         };
         let issuer = match (label_issuer, issuer.filter(|i| !i.is_empty())) {
@@ -307,34 +306,72 @@ impl core::str::FromStr for KeyUri {
     }
 }
 
-/// Writes the URI as authenticator apps expect it: issuer in label and parameter, secret
-/// upper-case without padding, spaces as `%20`. The output contains the secret.
-impl fmt::Display for KeyUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "otpauth://{}/", self.kind.name())?;
+impl KeyUri {
+    /// The URI as authenticator apps expect it: issuer in label and parameter, secret
+    /// upper-case without padding, spaces as `%20`; the same text as `Display`, built
+    /// without `core::fmt` (smaller code where that matters, as in WebAssembly). The output
+    /// contains the secret.
+    pub fn to_uri_string(&self) -> String {
+        let mut out = String::with_capacity(96);
+        out.push_str("otpauth://");
+        out.push_str(self.kind.name());
+        out.push('/');
         if let Some(issuer) = &self.issuer {
-            percent_encode(f, issuer, true)?;
-            f.write_char(':')?;
+            percent_encode(&mut out, issuer, true);
+            out.push(':');
         }
-        percent_encode(f, &self.account, true)?;
-        f.write_str("?secret=")?;
-        f.write_str(&self.secret.to_base32())?;
+        percent_encode(&mut out, &self.account, true);
+        out.push_str("?secret=");
+        out.push_str(&self.secret.to_base32());
         if let Some(issuer) = &self.issuer {
-            f.write_str("&issuer=")?;
-            percent_encode(f, issuer, false)?;
+            out.push_str("&issuer=");
+            percent_encode(&mut out, issuer, false);
         }
-        write!(f, "&algorithm={}&digits={}", self.algorithm, self.digits)?;
+        out.push_str("&algorithm=");
+        out.push_str(self.algorithm.name());
+        out.push_str("&digits=");
+        push_decimal(&mut out, u64::from(self.digits.get()));
         match self.kind {
-            OtpKind::Totp { period } => write!(f, "&period={period}")?,
-            OtpKind::Hotp { counter } => write!(f, "&counter={counter}")?,
+            OtpKind::Totp { period } => {
+                out.push_str("&period=");
+                push_decimal(&mut out, u64::from(period.get()));
+            }
+            OtpKind::Hotp { counter } => {
+                out.push_str("&counter=");
+                push_decimal(&mut out, counter);
+            }
         }
         for (name, value) in &self.params {
-            f.write_char('&')?;
-            percent_encode(f, name, false)?;
-            f.write_char('=')?;
-            percent_encode(f, value, false)?;
+            out.push('&');
+            percent_encode(&mut out, name, false);
+            out.push('=');
+            percent_encode(&mut out, value, false);
         }
-        Ok(())
+        out
+    }
+}
+
+/// Writes [`KeyUri::to_uri_string`]. The output contains the secret.
+impl fmt::Display for KeyUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&Zeroizing::new(self.to_uri_string()))
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
     }
 }
 
@@ -405,21 +442,20 @@ fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (and `@` in a label).
-fn percent_encode(f: &mut fmt::Formatter<'_>, s: &str, label: bool) -> fmt::Result {
+fn percent_encode(out: &mut String, s: &str, label: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'.' | b'_' | b'~')
             || (label && b == b'@')
         {
-            f.write_char(b as char)?;
+            out.push(char::from(b));
         } else {
-            f.write_char('%')?;
-            f.write_char(HEX[usize::from(b >> 4)] as char)?;
-            f.write_char(HEX[usize::from(b & 15)] as char)?;
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    Ok(())
 }
 
 /// A key URI that cannot be parsed or built.

@@ -52,6 +52,9 @@ core_error!(twostep::migration::MigrationError);
 pub fn from_core<E: CoreError>(e: E) -> JsValue {
     let code = e.code();
     let mut message = String::from("twostep: ");
-    message.extend(code.chars().map(|c| if c == '_' { ' ' } else { c }));
+    // Codes are ASCII snake_case.
+    for &b in code.as_bytes() {
+        message.push(if b == b'_' { ' ' } else { char::from(b) });
+    }
     twostep_error(code, &message)
 }

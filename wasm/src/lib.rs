@@ -38,7 +38,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 mod convert;
 mod error;
 
-use alloc::string::{String, ToString as _};
+use alloc::string::String;
 #[cfg(feature = "migration")]
 use alloc::vec::Vec;
 use convert::{given, key_uri_from_js, key_uri_to_js, string};
@@ -132,7 +132,7 @@ pub fn parse_uri(
 pub fn build_uri(
     #[wasm_bindgen(js_name = keyUri, unchecked_param_type = "KeyUriInput")] key_uri: JsValue,
 ) -> Result<String, JsValue> {
-    Ok(key_uri_from_js(&key_uri)?.to_string())
+    Ok(key_uri_from_js(&key_uri)?.to_uri_string())
 }
 
 #[cfg(feature = "otp")]

@@ -172,8 +172,8 @@ fn build_variant(variant: &Variant, targets: &[&str], out: &Path) -> Result<()> 
         exec(
             Command::new(tools_bin("wasm-opt"))
                 .args(WASM_FEATURES)
+                .args(WASM_OPT)
                 .args([
-                    "-Oz",
                     "--strip-debug",
                     "--strip-producers",
                     &bg.to_string_lossy(),
@@ -193,6 +193,12 @@ fn built_wasm() -> PathBuf {
         .join("wasm")
         .join(format!("{CRATE_FILE}.wasm"))
 }
+
+/// wasm-opt's size optimisation, repeated until it stops shrinking the module. Rust's
+/// stack occupies the first megabyte of memory (wasm-ld `--stack-first`, growing down), so
+/// no data lives in the first kilobyte, which `--low-memory-unused` lets wasm-opt assume
+/// when it folds address offsets.
+const WASM_OPT: [&str; 3] = ["-Oz", "--converge", "--low-memory-unused"];
 
 /// The WebAssembly features rustc's wasm32 target emits, for wasm-opt.
 const WASM_FEATURES: [&str; 6] = [
@@ -417,8 +423,8 @@ pub fn size(_args: &[String]) -> Result<()> {
             exec(
                 Command::new(tools_bin("wasm-opt"))
                     .args(WASM_FEATURES)
+                    .args(WASM_OPT)
                     .args([
-                        "-Oz",
                         "-g",
                         &named
                             .join(format!("{CRATE_FILE}_bg.wasm"))
