@@ -186,6 +186,20 @@ impl fmt::Display for ParamError {
 #[cfg(feature = "std")]
 impl std::error::Error for ParamError {}
 
+/// The decimal digits of `n`, written at the end of `buf` (no allocation, no `core::fmt`).
+pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    buf.get(i..).unwrap_or_default()
+}
+
 /// Parses a plain non-empty decimal number (ASCII digits only, no sign, no spaces).
 pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
     if s.is_empty() {
@@ -229,6 +243,15 @@ mod tests {
         assert!(Digits::new(11).is_err());
         assert!(Period::new(0).is_err());
         assert_eq!(Period::new(1).map(Period::get), Ok(1));
+    }
+
+    #[test]
+    fn decimal_digits_round_trip() {
+        let mut buf = [0u8; 20];
+        for n in [0, 7, 10, 4_294_967_296, u64::MAX] {
+            let text = core::str::from_utf8(decimal_digits(n, &mut buf)).unwrap();
+            assert_eq!(parse_decimal(text), Some(n));
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! `otpauth://TYPE/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30`
 
-use crate::params::{Algorithm, Digits, ParamError, Period, parse_decimal};
+use crate::params::{Algorithm, Digits, ParamError, Period, decimal_digits, parse_decimal};
 use crate::secret::{Secret, SecretError};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -359,18 +359,8 @@ impl fmt::Display for KeyUri {
 }
 
 /// Appends the decimal digits of `n`.
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(i..).unwrap_or_default() {
+fn push_decimal(out: &mut String, n: u64) {
+    for &d in decimal_digits(n, &mut [0u8; 20]) {
         out.push(char::from(d));
     }
 }

@@ -1,6 +1,7 @@
 //! Text renderings: SVG, `data:` URL and terminal half blocks.
 
 use super::{Color, Line, QrCode, QrOptions};
+use crate::params::decimal_digits;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -9,18 +10,7 @@ fn push_int(out: &mut Vec<u8>, n: isize) {
     if n < 0 {
         out.push(b'-');
     }
-    let mut n = n.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(i..).unwrap_or_default());
+    out.extend_from_slice(decimal_digits(n.unsigned_abs() as u64, &mut [0u8; 20]));
 }
 
 fn push_hex(out: &mut Vec<u8>, nibble: u8) {
