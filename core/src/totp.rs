@@ -88,6 +88,13 @@ impl Totp {
         self.hotp.code(step)
     }
 
+    /// The code of the step after the one `unix` falls in (what an authenticator shows as
+    /// "next"); at the last step there is none after it, and that step's code is returned.
+    #[inline]
+    pub fn next_code_at(&self, unix: u64) -> Code {
+        self.hotp.code(self.step_at(unix).saturating_add(1))
+    }
+
     /// Seconds from `unix` until the code changes (1 to `period`).
     #[inline]
     pub fn seconds_remaining(&self, unix: u64) -> u64 {
@@ -145,6 +152,8 @@ mod tests {
         assert_eq!(t.seconds_remaining(59), 1);
         assert_eq!(t.seconds_remaining(60), 30);
         assert_eq!(t.code_at(59).as_str(), "94287082");
+        assert_eq!(t.next_code_at(59), t.code_at(60));
+        assert_eq!(t.next_code_at(u64::MAX), t.code_at(u64::MAX));
         let shifted = totp().with_t0(30);
         assert_eq!(shifted.step_at(89), 1);
         assert_eq!(shifted.step_at(10), 0);

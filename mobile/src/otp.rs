@@ -113,8 +113,7 @@ impl Totp {
 
     /// The code of the time step after the one `unix` falls in.
     pub fn next_code_at(&self, unix: u64) -> String {
-        let next = self.inner.step_at(unix).saturating_add(1);
-        self.inner.code_at_step(next).to_string()
+        self.inner.next_code_at(unix).to_string()
     }
 
     /// Current code, next code and countdown at `unix`.

@@ -45,7 +45,8 @@ pub fn parse_device_id(id: &str) -> Result<String, ApiError> {
 
 /// 400 unless `code` is 6 to 10 ASCII digits. The match itself is core's business.
 fn check_code_format(code: &str) -> Result<(), ApiError> {
-    if (6..=10).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = usize::from(Digits::MIN)..=usize::from(Digits::MAX);
+    if digits.contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
         Err(ApiError::BadRequest("code must be 6 to 10 digits".into()))
