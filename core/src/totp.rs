@@ -153,7 +153,7 @@ mod tests {
         assert_eq!(t.seconds_remaining(60), 30);
         assert_eq!(t.code_at(59).as_str(), "94287082");
         assert_eq!(t.next_code_at(59), t.code_at(60));
-        assert_eq!(t.next_code_at(u64::MAX), t.code_at(u64::MAX));
+        assert_eq!(t.next_code_at(u64::MAX), t.code_at_step(u64::MAX / 30 + 1));
         let shifted = totp().with_t0(30);
         assert_eq!(shifted.step_at(89), 1);
         assert_eq!(shifted.step_at(10), 0);
@@ -193,6 +193,7 @@ mod tests {
             Period::new(1).unwrap(),
         );
         let c = one.code_at(u64::MAX);
+        assert_eq!(one.next_code_at(u64::MAX), c, "no step after the last one");
         assert_eq!(one.verify(&c, u64::MAX, 3), Some(u64::MAX));
     }
 }
