@@ -11,9 +11,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpStream;
 use twostep::{Algorithm, Digits, Period, Secret, Totp};
 use twostep_server::crypto::KeyRing;
 use twostep_server::store::{DeviceRow, Store};
@@ -92,16 +93,22 @@ async fn populate(store: &Store, keys: &KeyRing, prefix: &str, n: usize) -> Vec<
     users
 }
 
-/// (path, body) for each user's current step, then each user's next step.
-fn requests(users: &[(String, Totp)]) -> Vec<(String, String)> {
+/// The HTTP/1.1 requests for each user's current step, then each user's next step.
+fn requests(users: &[(String, Totp)]) -> Vec<Vec<u8>> {
     let t = now();
     let mut out = Vec::with_capacity(users.len() * 2);
     for offset in [0, 30] {
         for (user, totp) in users {
-            out.push((
-                format!("/v1/users/{user}/verify"),
-                format!("{{\"code\":\"{}\"}}", totp.code_at(t + offset)),
-            ));
+            let body = format!("{{\"code\":\"{}\"}}", totp.code_at(t + offset));
+            out.push(
+                format!(
+                    "POST /v1/users/{user}/verify HTTP/1.1\r\nhost: 127.0.0.1\r\n\
+                     authorization: Bearer {SERVICE_KEY}\r\n\
+                     content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes(),
+            );
         }
     }
     out
@@ -124,7 +131,7 @@ impl Outcome {
         }
     }
 
-    fn report(&self, what: &str) {
+    fn report(&self, what: &str, cpu: &Cpu) {
         let mut l = self.latencies.clone();
         l.sort_unstable();
         let pct = |p: f64| {
@@ -142,41 +149,174 @@ impl Outcome {
             pct(0.99),
             pct(1.0),
         );
+        println!("    {}", cpu.report(self.done));
     }
 }
 
-async fn send(http: &reqwest::Client, base: &str, req: &(String, String)) -> (bool, Duration) {
-    let start = Instant::now();
-    let r = http
-        .post(format!("{base}{}", req.0))
-        .bearer_auth(SERVICE_KEY)
-        .header("content-type", "application/json")
-        .body(req.1.clone())
-        .send()
-        .await;
-    let ok = match r {
-        Ok(r) => {
-            let ok = r.status() == reqwest::StatusCode::OK;
-            let _ = r.bytes().await;
-            ok
-        }
-        Err(_) => false,
+/// CPU time (user + system, seconds) of process `pid` so far, from /proc.
+fn cpu_seconds(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
     };
-    (ok, start.elapsed())
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Closed loop: CONNECTIONS workers take the next request until all are sent.
-async fn max_rate(base: &str, reqs: Vec<(String, String)>) -> Outcome {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .unwrap();
+/// CPU time of every PostgreSQL server process (the whole cluster, shared with anything
+/// else that uses it).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|e| cpu_seconds(&e.file_name().to_string_lossy()))
+        .sum()
+}
+
+/// CPU used during a phase by the server, this load generator and PostgreSQL, with the
+/// machine's load average: the figures that stay comparable on a shared machine.
+struct Cpu {
+    server: f64,
+    client: f64,
+    postgres: Option<f64>,
+    load: String,
+}
+
+impl Cpu {
+    fn start(server_pid: &str, postgres: bool) -> Cpu {
+        Cpu {
+            server: cpu_seconds(server_pid),
+            client: cpu_seconds("self"),
+            postgres: postgres.then(postgres_cpu_seconds),
+            load: String::new(),
+        }
+    }
+
+    fn since(self, server_pid: &str) -> Cpu {
+        Cpu {
+            server: cpu_seconds(server_pid) - self.server,
+            client: cpu_seconds("self") - self.client,
+            postgres: self.postgres.map(|p| postgres_cpu_seconds() - p),
+            load: std::fs::read_to_string("/proc/loadavg")
+                .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn report(&self, requests: usize) -> String {
+        let per = |s: f64| s * 1e6 / requests.max(1) as f64;
+        let pg = self
+            .postgres
+            .map(|p| format!(", postgres {:.0} µs", per(p)))
+            .unwrap_or_default();
+        format!(
+            "CPU per request: server {:.0} µs, load generator {:.0} µs{pg}; load average {}",
+            per(self.server),
+            per(self.client),
+            self.load
+        )
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection of the load generator: writes a prepared request,
+/// reads the response and accepts it only if it is `200` with a JSON body whose `valid` is
+/// `true`.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: &str) -> Conn {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Conn {
+            stream,
+            buf: Vec::with_capacity(1024),
+        }
+    }
+
+    async fn call(&mut self, request: &[u8]) -> bool {
+        self.send(request).await.is_some_and(|ok| ok)
+    }
+
+    async fn send(&mut self, mut request: &[u8]) -> Option<bool> {
+        while !request.is_empty() {
+            self.stream.writable().await.ok()?;
+            match self.stream.try_write(request) {
+                Ok(0) => return None,
+                Ok(n) => request = &request[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return None,
+            }
+        }
+        self.buf.clear();
+        loop {
+            if let Some((head, len)) = response_head(&self.buf)
+                && self.buf.len() >= head + len
+            {
+                let ok = self.buf.starts_with(b"HTTP/1.1 200 ")
+                    && serde_json::from_slice::<serde_json::Value>(&self.buf[head..head + len])
+                        .is_ok_and(|v| v["valid"] == serde_json::Value::Bool(true));
+                return Some(ok);
+            }
+            self.stream.readable().await.ok()?;
+            let at = self.buf.len();
+            self.buf.resize(at + 4096, 0);
+            match self.stream.try_read(&mut self.buf[at..]) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.truncate(at + n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.buf.truncate(at),
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// Length of the response head and the body's Content-Length, once the head is complete.
+fn response_head(buf: &[u8]) -> Option<(usize, usize)> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&buf[..end]).ok()?;
+    let len = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())?
+    })?;
+    Some((end, len))
+}
+
+/// Closed loop: `connections` connections each send the next request as soon as their
+/// previous one is answered, until all are sent.
+async fn max_rate(addr: &str, reqs: Vec<Vec<u8>>, connections: usize) -> Outcome {
     let reqs = Arc::new(reqs);
     let next = Arc::new(AtomicUsize::new(0));
+    let mut conns = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        conns.push(Conn::open(addr).await);
+    }
     let start = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..CONNECTIONS {
-        let (http, reqs, next, base) = (http.clone(), reqs.clone(), next.clone(), base.to_string());
+    for mut conn in conns {
+        let (reqs, next) = (reqs.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut ok = 0;
@@ -185,9 +325,9 @@ async fn max_rate(base: &str, reqs: Vec<(String, String)>) -> Outcome {
                 if i >= reqs.len() || start.elapsed() > MAX_PHASE_TIME {
                     break;
                 }
-                let (good, d) = send(&http, &base, &reqs[i]).await;
-                ok += usize::from(good);
-                lat.push(d);
+                let t = Instant::now();
+                ok += usize::from(conn.call(&reqs[i]).await);
+                lat.push(t.elapsed());
             }
             (ok, lat)
         }));
@@ -203,12 +343,15 @@ async fn max_rate(base: &str, reqs: Vec<(String, String)>) -> Outcome {
     out
 }
 
-/// Open loop: one request every 1/rate s, whatever the answers do.
-async fn fixed_rate(base: &str, reqs: Vec<(String, String)>, rate: u32) -> Outcome {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
+/// Open loop: one request every 1/rate s, whatever the answers do; each goes out on an idle
+/// keep-alive connection, or a new one when all are busy. Latency is measured from the
+/// moment the request was due, so a late sender counts against the figures.
+async fn fixed_rate(addr: &str, reqs: Vec<Vec<u8>>, rate: u32) -> Outcome {
+    let mut conns = Vec::new();
+    for _ in 0..32 {
+        conns.push(Conn::open(addr).await);
+    }
+    let idle = Arc::new(Mutex::new(conns));
     let start = Instant::now();
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
     let mut tasks = Vec::with_capacity(reqs.len());
@@ -217,9 +360,23 @@ async fn fixed_rate(base: &str, reqs: Vec<(String, String)>, rate: u32) -> Outco
         if due > start + MAX_PHASE_TIME {
             break;
         }
-        tokio::time::sleep_until(due.into()).await;
-        let (http, base) = (http.clone(), base.to_string());
-        tasks.push(tokio::spawn(async move { send(&http, &base, &req).await }));
+        if due > Instant::now() {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let (idle, addr) = (idle.clone(), addr.to_string());
+        tasks.push(tokio::spawn(async move {
+            let conn = idle.lock().unwrap().pop();
+            let mut conn = match conn {
+                Some(c) => c,
+                None => Conn::open(&addr).await,
+            };
+            let ok = conn.call(&req).await;
+            let d = due.elapsed();
+            if ok {
+                idle.lock().unwrap().push(conn);
+            }
+            (ok, d)
+        }));
     }
     let mut out = Outcome::new();
     for t in tasks {
@@ -248,8 +405,13 @@ fn main() {
     };
     // Four seconds at half the target rate, two codes per user.
     let users_b = half as usize * 2;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let connections: usize = std::env::var("TWOSTEP_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CONNECTIONS);
+    // One thread drives every connection of the load generator, so it takes at most one of
+    // the cores it shares with the server.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
@@ -286,7 +448,10 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
 
-        let mut child = Command::new(env!("CARGO_BIN_EXE_twostep-server"))
+        // TWOSTEP_BENCH_SERVER runs another build of the server (to compare two in one run).
+        let program = std::env::var("TWOSTEP_BENCH_SERVER")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_twostep-server").to_string());
+        let mut child = Command::new(program)
             .arg("serve")
             .env("TWOSTEP_DATABASE_URL", &url)
             .env("TWOSTEP_LISTEN", "127.0.0.1:0")
@@ -301,22 +466,35 @@ fn main() {
             .read_line(&mut line)
             .unwrap();
         let _server = Server(child);
-        let base = line
+        let addr = line
             .trim()
-            .strip_prefix("twostep-server listening on ")
+            .strip_prefix("twostep-server listening on http://")
             .unwrap()
             .to_string();
+        let pid = _server.0.id().to_string();
+        let pg = backend == "postgres";
 
-        let out = max_rate(&base, requests(&a)).await;
-        out.report(&format!(
-            "[{backend}] throughput, {CONNECTIONS} connections (target >= {target}/s)"
-        ));
+        let reqs = requests(&a);
+        let cpu = Cpu::start(&pid, pg);
+        let out = max_rate(&addr, reqs, connections).await;
+        out.report(
+            &format!("[{backend}] throughput, {connections} connections (target >= {target}/s)"),
+            &cpu.since(&pid),
+        );
+        let all_ok = out.ok == out.done;
         // Half the target rate, or half of what this machine just sustained if that is less.
         let measured = out.ok as f64 / out.elapsed.as_secs_f64();
         let rate = half.min((measured / 2.0) as u32).max(1);
-        let out = fixed_rate(&base, requests(&b), rate).await;
-        out.report(&format!(
-            "[{backend}] latency at {rate}/s open loop (target: p99 < 10 ms at {half}/s)"
-        ));
+        let reqs = requests(&b);
+        let cpu = Cpu::start(&pid, pg);
+        let out = fixed_rate(&addr, reqs, rate).await;
+        out.report(
+            &format!("[{backend}] latency at {rate}/s open loop (target: p99 < 10 ms at {half}/s)"),
+            &cpu.since(&pid),
+        );
+        assert!(
+            all_ok && out.ok == out.done,
+            "every verification must be answered 200 {{\"valid\":true}}"
+        );
     });
 }
