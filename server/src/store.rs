@@ -8,10 +8,10 @@
 use crate::crypto::{CodeTag, Sealed};
 use anyhow::{Context, Result};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+use sqlx::{Connection, Database};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -165,6 +165,26 @@ const DELETE_CODES: &str = "DELETE FROM backup_codes WHERE user_id = $1";
 const INSERT_CODE: &str =
     "INSERT INTO backup_codes (user_id, key_id, hash, created_at) VALUES ($1, $2, $3, $4)";
 
+/// A connection idle for longer than this is pinged before it is handed out.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
+
+/// Pool options: a connection is checked before use only after it sat idle for a while
+/// (sqlx's default pings before every acquire: one more round trip per query).
+fn pool_options<DB: Database>(max_connections: u32) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn: &mut DB::Connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IDLE_AFTER {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 const DEVICE_COLUMNS: &str = "id, user_id, name, status, algorithm, digits, period, key_id, \
      nonce, ciphertext, last_step, created_at, pairing_expires_at, confirmed_at, last_used_at";
 
@@ -172,9 +192,7 @@ impl Store {
     /// Connects to `url`: `sqlite://path` (file created if missing, WAL) or `postgres://...`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections.max(1))
-                .acquire_timeout(Duration::from_secs(10))
+            let pool = pool_options(max_connections)
                 .connect(url)
                 .await
                 .context("cannot connect to PostgreSQL")?;
@@ -187,15 +205,11 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
+            let writer = pool_options(1)
                 .connect_with(options.clone())
                 .await
                 .context("cannot open the SQLite database")?;
-            let reader = SqlitePoolOptions::new()
-                .max_connections(max_connections.max(1))
-                .acquire_timeout(Duration::from_secs(10))
+            let reader = pool_options(max_connections)
                 .connect_with(options.create_if_missing(false))
                 .await
                 .context("cannot open the SQLite database")?;
