@@ -1,6 +1,7 @@
 //! The router and its shared state.
 
 use crate::auth::Authenticator;
+use crate::batch::Batches;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::KeyRing;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Verify's reads and writes, batched across concurrent requests.
+    pub batch: Arc<Batches>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
         config.validate()?;
         Ok(AppState {
             auth: Arc::new(Authenticator::from_config(&config)?),
+            batch: Arc::new(Batches::new(&store)),
             store,
             keys: Arc::new(keys),
             config: Arc::new(config),

@@ -9,7 +9,7 @@ use crate::api::{self, CreateDeviceRequest, DeviceStatus};
 use crate::backup;
 use crate::crypto::CodeTag;
 use crate::error::ApiError;
-use crate::store::{Activation, DeviceRow, LockPolicy, UserState};
+use crate::store::{Activation, DeviceRow, LockPolicy, StepAdvance, UserState};
 use anyhow::Context;
 use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
 
@@ -355,7 +355,7 @@ fn check_pending(row: &DeviceRow, now: i64) -> Result<(), ApiError> {
 pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<String, ApiError> {
     check_code_format(code)?;
     let now = state.now();
-    let (user, devices) = state.store.verify_context(user_id).await?;
+    let (user, devices) = state.batch.verify_context(user_id).await?;
     check_lock(&user, now)?;
     if devices.is_empty() {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
@@ -372,7 +372,14 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<Strin
             }
         };
         if let Some(step) = totp.verify(code, now as u64, state.config.verify_window)
-            && state.store.advance_step(&row.id, to_i64(step), now).await?
+            && state
+                .batch
+                .advance_step(StepAdvance {
+                    device_id: row.id.clone(),
+                    step: to_i64(step),
+                    now,
+                })
+                .await?
         {
             succeed(state, user_id, &user).await?;
             return Ok(row.id.clone());

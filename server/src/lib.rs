@@ -16,6 +16,8 @@ pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod backup;
 #[cfg(feature = "runtime")]
+pub mod batch;
+#[cfg(feature = "runtime")]
 pub mod cli;
 #[cfg(feature = "runtime")]
 pub mod clock;

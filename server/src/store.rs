@@ -9,7 +9,7 @@ use crate::crypto::{CodeTag, Sealed};
 use anyhow::{Context, Result};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolOptions;
-use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::{Connection, Database};
 use std::str::FromStr;
@@ -121,6 +121,39 @@ struct VerifyRow {
     state: UserState,
 }
 
+/// One verification's write: advance `device_id`'s last used step to `step` at `now`.
+#[derive(Clone, Debug)]
+pub struct StepAdvance {
+    /// The device whose code matched.
+    pub device_id: String,
+    /// The matched time step.
+    pub step: i64,
+    /// Unix time of the verification.
+    pub now: i64,
+}
+
+/// `rows` groups of `cols` numbered placeholders: `($1, $2), ($3, $4)`; one column: `$1, $2`.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        let group = (1..=cols)
+            .map(|c| format!("${}", r * cols + c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if cols == 1 {
+            out.push_str(&group);
+        } else {
+            out.push('(');
+            out.push_str(&group);
+            out.push(')');
+        }
+    }
+    out
+}
+
 /// How failures turn into locks.
 #[derive(Clone, Copy, Debug)]
 pub struct LockPolicy {
@@ -165,6 +198,10 @@ const DELETE_CODES: &str = "DELETE FROM backup_codes WHERE user_id = $1";
 const INSERT_CODE: &str =
     "INSERT INTO backup_codes (user_id, key_id, hash, created_at) VALUES ($1, $2, $3, $4)";
 
+/// Prepared statements kept per connection: room for every batch size of
+/// [`crate::batch`]'s statements besides the others.
+const STATEMENT_CACHE: usize = 4 * crate::batch::MAX_BATCH + 100;
+
 /// A connection idle for longer than this is pinged before it is handed out.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(30);
 
@@ -192,8 +229,11 @@ impl Store {
     /// Connects to `url`: `sqlite://path` (file created if missing, WAL) or `postgres://...`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .context("invalid PostgreSQL database_url")?
+                .statement_cache_capacity(STATEMENT_CACHE);
             let pool = pool_options(max_connections)
-                .connect(url)
+                .connect_with(options)
                 .await
                 .context("cannot connect to PostgreSQL")?;
             Ok(Store::Postgres(pool))
@@ -204,7 +244,8 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                .statement_cache_capacity(STATEMENT_CACHE);
             let writer = pool_options(1)
                 .connect_with(options.clone())
                 .await
@@ -304,6 +345,15 @@ impl Store {
     /// The user's active devices with the user's lockout state, in one query (the hot path
     /// of verify). No devices: an empty list and the default state.
     pub async fn verify_context(&self, user_id: &str) -> Result<(UserState, Vec<DeviceRow>)> {
+        let mut all = self.verify_contexts(&[user_id]).await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// [`Store::verify_context`] of several users in one query, in the order of `user_ids`.
+    pub async fn verify_contexts<S: AsRef<str>>(
+        &self,
+        user_ids: &[S],
+    ) -> Result<Vec<(UserState, Vec<DeviceRow>)>> {
         let columns = DEVICE_COLUMNS
             .split(", ")
             .map(|c| format!("d.{c}"))
@@ -314,14 +364,28 @@ impl Store {
              COALESCE(s.last_lock_secs, 0) AS last_lock_secs, \
              COALESCE(s.locked_until, 0) AS locked_until \
              FROM devices d LEFT JOIN users_state s ON s.user_id = d.user_id \
-             WHERE d.user_id = $1 AND d.status = 'active' ORDER BY d.created_at, d.id"
+             WHERE d.user_id IN ({}) AND d.status = 'active' ORDER BY d.created_at, d.id",
+            placeholders(user_ids.len(), 1)
         );
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, VerifyRow>(&sql)
-            .bind(user_id)
-            .fetch_all(pool)
-            .await)?;
-        let state = rows.first().map(|r| r.state).unwrap_or_default();
-        Ok((state, rows.into_iter().map(|r| r.device).collect()))
+        let rows = on_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, VerifyRow>(&sql);
+            for id in user_ids {
+                q = q.bind(id.as_ref());
+            }
+            q.fetch_all(pool).await
+        })?;
+        let mut out = vec![(UserState::default(), Vec::new()); user_ids.len()];
+        for row in rows {
+            for (i, _) in user_ids
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| id.as_ref() == row.device.user_id)
+            {
+                out[i].0 = row.state;
+                out[i].1.push(row.device.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// Number of active devices of the user.
@@ -468,15 +532,39 @@ impl Store {
     /// Accepts `step` on an active device: true only for the one request that advances
     /// `last_step` to it.
     pub async fn advance_step(&self, device_id: &str, step: i64, now: i64) -> Result<bool> {
-        let sql = "UPDATE devices SET last_step = $1, last_used_at = $2 \
-                   WHERE id = $3 AND status = 'active' AND last_step < $1";
-        Ok(on_writer!(self, pool => sqlx::query(sql)
-            .bind(step)
-            .bind(now)
-            .bind(device_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1))?)
+        let op = StepAdvance {
+            device_id: device_id.to_string(),
+            step,
+            now,
+        };
+        Ok(self.advance_steps(std::slice::from_ref(&op)).await?[0])
+    }
+
+    /// [`Store::advance_step`] for several devices in one conditional `UPDATE` and one
+    /// transaction: for each, in order, whether it advanced. No two may name one device.
+    pub async fn advance_steps(&self, ops: &[StepAdvance]) -> Result<Vec<bool>> {
+        let sql = format!(
+            "UPDATE devices SET last_step = v.column2, last_used_at = v.column3 \
+             FROM (VALUES {}) AS v \
+             WHERE devices.id = v.column1 AND devices.status = 'active' \
+             AND devices.last_step < v.column2 RETURNING id",
+            placeholders(ops.len(), 3)
+        );
+        let advanced: Vec<String> = on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let mut q = sqlx::query_scalar(&sql);
+            for op in ops {
+                q = q.bind(&op.device_id).bind(op.step).bind(op.now);
+            }
+            let advanced = q.fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(advanced)
+        }
+        .await)?;
+        Ok(ops
+            .iter()
+            .map(|op| advanced.contains(&op.device_id))
+            .collect())
     }
 
     /// Deletes a device; false if the user has no such device.
