@@ -3,6 +3,7 @@
 //! Every field of [`Config`] can be set in the file under its own name, or in the environment
 //! as `TWOSTEP_<NAME>` (upper case); list fields take comma-separated values there.
 
+use crate::client::IpNet;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::path::Path;
@@ -54,6 +55,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `text` or `json`.
     pub log_format: String,
+    /// Proxies (addresses or CIDR networks, e.g. `10.0.0.0/8`) whose `X-Forwarded-For` is
+    /// believed for the client address of audit events; empty: the header is ignored.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Default for Config {
@@ -80,6 +84,7 @@ impl Default for Config {
             backup_codes_count: 10,
             body_limit_bytes: 16 * 1024,
             log_format: "text".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -109,6 +114,7 @@ impl std::fmt::Debug for Config {
             .field("lockout_base_secs", &self.lockout_base_secs)
             .field("lockout_max_secs", &self.lockout_max_secs)
             .field("backup_codes_count", &self.backup_codes_count)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -125,7 +131,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-const LIST_FIELDS: &[&str] = &["service_keys", "encryption_keys"];
+const LIST_FIELDS: &[&str] = &["service_keys", "encryption_keys", "trusted_proxies"];
 const INT_FIELDS: &[&str] = &[
     "database_max_connections",
     "jwt_leeway_secs",

@@ -173,6 +173,39 @@ impl TestApp {
                     .unwrap_or_else(Body::empty),
             )
             .unwrap();
+        self.send(req).await
+    }
+
+    /// Like `call`, as a client connected from `peer` (what the server binary passes as
+    /// connect info) sending the extra `headers`.
+    pub async fn call_from(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        peer: std::net::SocketAddr,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {SERVICE_KEY}"))
+            .extension(axum::extract::ConnectInfo(peer));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    /// Sends a request through the router.
+    pub async fn send(&self, req: Request<Body>) -> Reply {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
