@@ -278,6 +278,28 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_come_from_file_or_env_and_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("twostep.toml");
+        std::fs::write(&path, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").expect("write");
+        let c = Config::load(Some(&path), []).expect("config");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "::1/128"]);
+        let env = [(
+            "TWOSTEP_TRUSTED_PROXIES".to_string(),
+            "192.0.2.0/24, 127.0.0.1".to_string(),
+        )];
+        let c = Config::load(Some(&path), env).expect("config");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["192.0.2.0/24", "127.0.0.1/32"]);
+        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.1/8"] {
+            let env = [("TWOSTEP_TRUSTED_PROXIES".to_string(), bad.to_string())];
+            let e = Config::load(None, env).expect_err(bad);
+            assert!(format!("{e:#}").contains(bad), "{e:#}");
+        }
+    }
+
+    #[test]
     fn password_is_redacted() {
         assert_eq!(
             redact_url("postgres://u:secret@h/db"),
