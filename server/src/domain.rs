@@ -82,8 +82,7 @@ fn to_i64(v: u64) -> i64 {
 }
 
 impl AppState {
-    /// The clock's time as the database stores it.
-    pub fn now(&self) -> i64 {
+    fn now(&self) -> i64 {
         to_i64(self.clock.now())
     }
 
@@ -153,7 +152,7 @@ async fn fail(
         .await
     {
         Ok(after) => {
-            if after.locked(now) {
+            if after.just_locked(now) {
                 tracing::warn!(
                     lock_secs = after.last_lock_secs,
                     "user locked after failures"

@@ -122,7 +122,7 @@ pub struct UserState {
 impl UserState {
     /// True for the state right after the failure that locked the user at `now` (the count
     /// starts again at zero and the lock runs).
-    pub fn locked(&self, now: i64) -> bool {
+    pub fn just_locked(&self, now: i64) -> bool {
         self.failures == 0 && self.locked_until > now
     }
 
@@ -652,7 +652,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             tx.insert_event(event).await?;
-            if after.locked(now) {
+            if after.just_locked(now) {
                 tx.insert_event(&event.locked(&after)).await?;
             }
             tx.commit().await?;
