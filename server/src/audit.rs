@@ -9,7 +9,9 @@
 //! Build the event in the domain function, pass it to the store method that makes the
 //! change, and there insert it on the transaction with [`InsertEvent::insert_event`]
 //! (implemented for both backends' connections, so the same code compiles in each arm of
-//! `on_writer!`):
+//! `on_writer!` in `store.rs`). A failure that counts toward the lockout goes through
+//! [`Store::record_failure`] with its own event (e.g. `challenge_failed`): the `locked`
+//! event follows by itself when that failure locks.
 //!
 //! ```ignore
 //! // domain: who, what, when, from where, and a detail without any secret.

@@ -941,3 +941,54 @@ async fn the_binary_records_the_peer_and_trusted_forwarded_for() {
         );
     }
 }
+
+/// Twenty simultaneous submissions of one valid code: one success, and the log says so
+/// exactly once (the other nineteen are failures, each with its event).
+async fn concurrent_replays(app: TestApp) {
+    let (_, secret) = app.pair_active("cora").await;
+    app.clock.advance(30);
+    let code = totp_sha1(&secret, app.now());
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let router = app.router.clone();
+        let code = code.clone();
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let req = axum::http::Request::post("/v1/users/cora/verify")
+                .header("authorization", format!("Bearer {SERVICE_KEY}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(json!({ "code": code }).to_string()))
+                .unwrap();
+            router.oneshot(req).await.unwrap().status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert_eq!((ok, refused), (1, 19), "{statuses:?}");
+    let kinds = kinds(&app, "cora").await;
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(count("verify_succeeded"), 1, "{kinds:?}");
+    assert_eq!(count("verify_failed"), 19, "{kinds:?}");
+    assert_eq!(kinds.len(), 22, "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_replays_log_one_success_sqlite() {
+    concurrent_replays(TestApp::with(Db::Sqlite, |c| c.lockout_max_failures = 100).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_replays_log_one_success_postgres() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    concurrent_replays(TestApp::with(Db::Postgres(url), |c| c.lockout_max_failures = 100).await)
+        .await;
+}
