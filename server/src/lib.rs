@@ -12,6 +12,8 @@ pub mod api;
 #[cfg(feature = "runtime")]
 mod app;
 #[cfg(feature = "runtime")]
+pub mod audit;
+#[cfg(feature = "runtime")]
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod backup;
@@ -19,6 +21,8 @@ pub mod backup;
 pub mod batch;
 #[cfg(feature = "runtime")]
 pub mod cli;
+#[cfg(feature = "runtime")]
+pub mod client;
 #[cfg(feature = "runtime")]
 pub mod clock;
 #[cfg(feature = "runtime")]

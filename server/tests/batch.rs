@@ -8,6 +8,8 @@ mod common;
 use axum::http::StatusCode;
 use common::*;
 use std::sync::Arc;
+use twostep_server::audit::{Event, Kind};
+use twostep_server::client::ClientInfo;
 use twostep_server::store::{DeviceRow, StepAdvance, Store, UserState};
 
 /// 40 users verify at once, each with a valid code sent twice: every user gets exactly one
@@ -85,8 +87,21 @@ fn device(id: &str, user: &str, status: &str, last_step: i64, created_at: i64) -
     }
 }
 
-async fn last_steps(store: &Store) -> Vec<(String, i64)> {
-    let sql = "SELECT id, last_step FROM devices ORDER BY id";
+fn event(kind: Kind, user: &str, detail: &str) -> Event {
+    Event::new(kind, user, 1000, &ClientInfo::default()).with_detail(detail.into())
+}
+
+async fn insert(store: &Store, d: &DeviceRow) {
+    let created = event(Kind::DeviceCreated, &d.user_id, "created");
+    store.insert_device(d, &created).await.unwrap();
+}
+
+async fn rows<T>(store: &Store, sql: &str) -> Vec<T>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
     match store {
         Store::Sqlite(db) => sqlx::query_as(sql).fetch_all(&db.reader).await,
         Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
@@ -94,40 +109,97 @@ async fn last_steps(store: &Store) -> Vec<(String, i64)> {
     .unwrap()
 }
 
-/// advance_steps: one answer per operation, each as its own conditional write would give.
+async fn last_steps(store: &Store) -> Vec<(String, i64)> {
+    rows(store, "SELECT id, last_step FROM devices ORDER BY id").await
+}
+
+/// (user, kind, detail) of the events after the devices' creation, oldest first.
+async fn verify_events(store: &Store) -> Vec<(String, String, String)> {
+    rows(
+        store,
+        "SELECT user_id, kind, detail FROM events WHERE kind <> 'device_created' ORDER BY id",
+    )
+    .await
+}
+
+/// advance_steps: one answer per operation, each as its own conditional write would give;
+/// the events and failure resets of exactly the operations that advanced, in order, in the
+/// same transaction.
 async fn advance_steps_answer_each(db: Db) {
     let (_dir, store) = store_of(db).await;
-    store
-        .insert_device(&device("a", "u1", "active", -1, 1))
-        .await
-        .unwrap();
-    store
-        .insert_device(&device("b", "u1", "active", 100, 2))
-        .await
-        .unwrap();
-    store
-        .insert_device(&device("c", "u2", "pending", -1, 3))
-        .await
-        .unwrap();
-    let op = |id: &str, step| StepAdvance {
+    insert(&store, &device("a", "u1", "active", -1, 1)).await;
+    insert(&store, &device("b", "u1", "active", 100, 2)).await;
+    insert(&store, &device("c", "u2", "pending", -1, 3)).await;
+    insert(&store, &device("d", "u3", "active", -1, 4)).await;
+    let policy = twostep_server::store::LockPolicy {
+        max_failures: 5,
+        base_secs: 60,
+        max_secs: 3600,
+    };
+    for user in ["u1", "u3"] {
+        let failed = event(Kind::VerifyFailed, user, "failed");
+        store
+            .record_failure(user, 1000, policy, &failed)
+            .await
+            .unwrap();
+    }
+    let op = |id: &str, user: &str, step, reset_failures| StepAdvance {
         device_id: id.into(),
         step,
         now: 1000,
+        reset_failures,
+        event: event(Kind::VerifySucceeded, user, &format!("{id}@{step}")),
     };
     let done = store
-        .advance_steps(&[op("a", 5), op("b", 100), op("c", 5), op("none", 5)])
+        .advance_steps(&[
+            op("b", "u1", 100, true),
+            op("a", "u1", 5, false),
+            op("c", "u2", 5, true),
+            op("none", "u9", 5, true),
+            op("d", "u3", 7, true),
+        ])
         .await
         .unwrap();
-    assert_eq!(done, [true, false, false, false]);
+    assert_eq!(done, [false, true, false, false, true]);
     let done = store
-        .advance_steps(&[op("b", 101), op("a", 5)])
+        .advance_steps(&[op("b", "u1", 101, false), op("a", "u1", 5, false)])
         .await
         .unwrap();
     assert_eq!(done, [true, false]);
+    let done = store
+        .advance_steps(&[op("a", "u1", 4, true)])
+        .await
+        .unwrap();
+    assert_eq!(done, [false]);
     assert_eq!(
         last_steps(&store).await,
-        [("a".into(), 5), ("b".into(), 101), ("c".into(), -1)]
+        [
+            ("a".into(), 5),
+            ("b".into(), 101),
+            ("c".into(), -1),
+            ("d".into(), 7)
+        ]
     );
+    let e = |user: &str, kind: &str, detail: &str| {
+        (user.to_string(), kind.to_string(), format!("\"{detail}\""))
+    };
+    assert_eq!(
+        verify_events(&store).await,
+        [
+            e("u1", "verify_failed", "failed"),
+            e("u3", "verify_failed", "failed"),
+            e("u1", "verify_succeeded", "a@5"),
+            e("u3", "verify_succeeded", "d@7"),
+            e("u1", "verify_succeeded", "b@101"),
+        ]
+    );
+    // Only u3's operation asked for the reset; u1's failure stays counted.
+    let failures: Vec<(String, i64)> = rows(
+        &store,
+        "SELECT user_id, failures FROM users_state ORDER BY user_id",
+    )
+    .await;
+    assert_eq!(failures, [("u1".into(), 1), ("u3".into(), 0)]);
 }
 
 /// verify_contexts: each user's active devices oldest first with the lock state, in the
@@ -140,14 +212,18 @@ async fn verify_contexts_answer_each(db: Db) {
         device("p", "u2", "pending", -1, 10),
         device("x", "u3", "active", -1, 10),
     ] {
-        store.insert_device(&d).await.unwrap();
+        insert(&store, &d).await;
     }
     let policy = twostep_server::store::LockPolicy {
         max_failures: 5,
         base_secs: 60,
         max_secs: 3600,
     };
-    store.record_failure("u1", 1000, policy).await.unwrap();
+    let failed = event(Kind::VerifyFailed, "u1", "failed");
+    store
+        .record_failure("u1", 1000, policy, &failed)
+        .await
+        .unwrap();
     let got = store
         .verify_contexts(&["u1", "u2", "u3", "u1", "nobody"])
         .await
