@@ -420,6 +420,8 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
+        // The PostgreSQL database made for this run, dropped at the end: (admin URL, name).
+        let mut made = None;
         let url = if backend == "postgres" {
             let Ok(admin_url) = std::env::var("TWOSTEP_TEST_POSTGRES_URL") else {
                 println!("NOTICE: TWOSTEP_TEST_POSTGRES_URL is not set; skipping the PostgreSQL load test");
@@ -433,7 +435,9 @@ fn main() {
                 .unwrap();
             admin.close().await;
             let base = &admin_url[..admin_url.rfind('/').unwrap()];
-            format!("{base}/{name}")
+            let url = format!("{base}/{name}");
+            made = Some((admin_url, name));
+            url
         } else {
             format!("sqlite://{}", dir.path().join("bench.db").display())
         };
@@ -468,13 +472,13 @@ fn main() {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let _server = Server(child);
+        let server = Server(child);
         let addr = line
             .trim()
             .strip_prefix("twostep-server listening on http://")
             .unwrap()
             .to_string();
-        let pid = _server.0.id().to_string();
+        let pid = server.0.id().to_string();
         let pg = backend == "postgres";
 
         let reqs = requests(&a);
@@ -495,6 +499,15 @@ fn main() {
             &format!("[{backend}] latency at {rate}/s open loop (target: p99 < 10 ms at {half}/s)"),
             &cpu.since(&pid),
         );
+        drop(server);
+        if let Some((admin_url, name)) = made {
+            let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+        }
         assert!(
             all_ok && out.ok == out.done,
             "every verification must be answered 200 {{\"valid\":true}}"

@@ -646,8 +646,11 @@ impl Store {
         );
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
+            // Rows in id order: concurrent batches (PostgreSQL) lock devices in one order.
+            let mut sorted: Vec<&StepAdvance> = ops.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.device_id.cmp(&b.device_id));
             let mut q = sqlx::query_scalar::<_, String>(&sql);
-            for op in ops {
+            for op in sorted {
                 q = q.bind(&op.device_id).bind(op.step).bind(op.now);
             }
             let advanced = q.fetch_all(&mut *tx).await?;
