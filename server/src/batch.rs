@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most operations in one batch (each size is a cached prepared statement).
-pub const MAX_BATCH: usize = 32;
+pub const MAX_BATCH: usize = 64;
 
 /// One kind of batched work.
 trait Work: Send + Sync + 'static {
