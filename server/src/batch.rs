@@ -9,7 +9,9 @@
 //! batch to fill: a lone request is a batch of one. The guarantees stay the database's:
 //! each advance is still conditional on `last_step < step` in that one atomic statement,
 //! two advances of one device never share a batch, and if a batch fails, each of its
-//! operations is retried alone so one bad operation fails only its own request.
+//! operations is retried alone so one bad operation fails only its own request. An
+//! operation once queued runs even if its request goes away (like a commit whose answer is
+//! lost on the way back).
 
 use crate::store::{DeviceRow, StepAdvance, Store, UserState};
 use anyhow::{Result, anyhow};
