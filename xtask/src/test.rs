@@ -55,6 +55,7 @@ pub fn run_all() -> Result<()> {
     ]))?;
 
     crate::wasm::test_steps()?;
+    crate::spa::test_steps()?;
 
     step("every feature combination of core builds (cargo hack)");
     ensure_cargo_install("cargo-hack", "cargo-hack", None)?;
