@@ -215,7 +215,7 @@ ui.pairForm.addEventListener("submit", async (event) => {
     ui.secret.textContent = groupSecret(key.secret);
     ui.secret.setAttribute("aria-label", `Secret key, in groups of four: ${groupSecret(key.secret)}`);
     const totp = Totp.fromUri(uri);
-    pairing = { deviceId: started.device.id, totp, timer: window.setInterval(tick, 1000) };
+    pairing = { deviceId: started.device.id, totp, timer: window.setInterval(tick, 250) };
     tick();
     show(ui.pairSection, true);
     await refresh();
