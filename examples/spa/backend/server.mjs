@@ -65,7 +65,7 @@ function userToken(sub) {
  */
 const ROUTES = [
   { method: "GET", path: /^\/v1\/jwks\.json$/, public: true },
-  { method: "GET", path: /^\/v1\/users\/([^/]+)\/(mfa|devices|backup-codes|trusted-devices)$/ },
+  { method: "GET", path: /^\/v1\/users\/([^/]+)\/(mfa|devices|backup-codes|trusted-devices|events)$/ },
   { method: "POST", path: /^\/v1\/users\/([^/]+)\/devices$/ },
   { method: "POST", path: /^\/v1\/users\/([^/]+)\/devices\/[^/]+\/confirm$/ },
   { method: "DELETE", path: /^\/v1\/users\/([^/]+)\/(devices|trusted-devices)\/[^/]+$/ },
@@ -122,6 +122,10 @@ async function proxy(req, res, url) {
     headers.authorization = `Bearer ${userToken(user)}`;
     req.demoUser = user;
   }
+  // For the audit log: the browser's user agent, and its address for a server that lists this
+  // backend in `trusted_proxies` (otherwise the server ignores X-Forwarded-For).
+  if (req.headers["user-agent"]) headers["user-agent"] = req.headers["user-agent"];
+  if (req.socket.remoteAddress) headers["x-forwarded-for"] = req.socket.remoteAddress;
   let body;
   if (req.method !== "GET" && req.method !== "DELETE") {
     body = await readBody(req);

@@ -32,6 +32,14 @@ export interface MfaStatus {
   locked_until?: string;
 }
 
+export interface AuditEvent {
+  id: string;
+  kind: string;
+  at: string;
+  ip?: string;
+  user_agent?: string;
+}
+
 export interface Challenge {
   challenge_id: string;
   expires_at: string;
@@ -118,6 +126,7 @@ export const api = {
   startPairing: (u: string, name: string) => call<Pairing>("POST", `${user(u)}/devices`, { name }),
   confirm: (u: string, id: string, code: string) =>
     call<Confirmed>("POST", `${user(u)}/devices/${encodeURIComponent(id)}/confirm`, { code }),
+  events: (u: string, limit: number) => call<{ events: AuditEvent[] }>("GET", `${user(u)}/events?limit=${limit}`),
   removeDevice: (u: string, id: string) =>
     call<void>("DELETE", `${user(u)}/devices/${encodeURIComponent(id)}`),
   startChallenge: (u: string) =>

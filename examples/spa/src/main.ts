@@ -1,7 +1,7 @@
 // The twostep SPA demo: pair an authenticator app (QR code drawn here by twostep-wasm),
 // keep the backup codes, manage devices, and pass a login challenge.
 import init, { Totp, parseUri, qrSvg, isTwostepError } from "twostep-wasm";
-import { api, ApiError, useDemoUser, type ChallengeVerified, type Device } from "./api";
+import { api, ApiError, useDemoUser, type AuditEvent, type ChallengeVerified, type Device } from "./api";
 
 function el<T extends HTMLElement = HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -47,6 +47,8 @@ const ui = {
   loginResultHeading: el("login-result-heading"),
   claims: el<HTMLDListElement>("claims"),
   trustedResult: el("trusted-result"),
+  activitySection: el("activity-section"),
+  activity: el<HTMLOListElement>("activity"),
   status: el("status"),
   error: el("error"),
 };
@@ -110,13 +112,48 @@ async function loadUsers(): Promise<void> {
 }
 
 async function refresh(): Promise<void> {
-  const [status, { devices }] = await Promise.all([api.mfa(currentUser), api.devices(currentUser)]);
+  const [status, { devices }, { events }] = await Promise.all([
+    api.mfa(currentUser),
+    api.devices(currentUser),
+    api.events(currentUser, 10),
+  ]);
+  renderActivity(events);
   ui.mfaStatus.textContent = status.enabled
     ? `Two-factor login is ON for ${currentUser}: ${status.active_devices} active authenticator(s), ${status.backup_codes_remaining} backup code(s) left.`
     : `Two-factor login is OFF for ${currentUser}: pair an authenticator app to turn it on.`;
   renderDevices(devices);
   show(ui.loginSection, status.enabled);
   if (status.enabled) renderTrusted();
+}
+
+const EVENT_WORDS: Record<string, string> = {
+  device_created: "Pairing started",
+  device_confirmed: "Authenticator paired",
+  device_removed: "Authenticator removed",
+  verify_succeeded: "Code accepted",
+  verify_failed: "Code refused",
+  locked: "Locked after too many wrong codes",
+  backup_codes_generated: "Backup codes issued",
+  backup_code_used: "Backup code used",
+  challenge_created: "Login started",
+  challenge_verified: "Login passed",
+  challenge_failed: "Login code refused",
+  trusted_device_created: "Browser remembered",
+  trusted_device_revoked: "Browser forgotten",
+  mfa_disabled: "Two-factor login turned off",
+};
+
+function renderActivity(events: AuditEvent[]): void {
+  show(ui.activitySection, events.length > 0);
+  ui.activity.replaceChildren(
+    ...events.map((e) => {
+      const item = document.createElement("li");
+      item.dataset.kind = e.kind;
+      const from = e.user_agent ? `; ${e.user_agent.slice(0, 60)}` : "";
+      item.textContent = `${formatTime(e.at)}: ${EVENT_WORDS[e.kind] ?? e.kind}${from}`;
+      return item;
+    }),
+  );
 }
 
 function renderDevices(devices: Device[]): void {
