@@ -62,12 +62,17 @@ async function screenshot(page, name, target) {
 }
 
 const foreign = [];
+const withCredentials = [];
+const sent = [];
 const pageErrors = [];
 let failed = false;
+let pairedSecret = "never set";
 const page = await browser.newPage({ viewport: { width: 1000, height: 1200 } });
 page.on("request", (r) => {
   const url = r.url();
   if (!url.startsWith(origin + "/") && !url.startsWith("data:")) foreign.push(url);
+  if (r.headers().authorization !== undefined) withCredentials.push(url);
+  sent.push(`${url} ${r.postData() ?? ""}`);
 });
 page.on("pageerror", (e) => pageErrors.push(String(e)));
 page.on("console", (m) => {
@@ -137,6 +142,7 @@ try {
   const createdResponse = await created;
   assert.equal(createdResponse.status(), 201);
   assert.equal(new URL(createdResponse.url()).search, "", "pairing is requested without ?qr=");
+  assert.equal(createdResponse.headers()["cache-control"], "no-store", "the secret's answer is not cached");
   const pairing = await createdResponse.json();
   assert.equal(pairing.qr_svg, undefined, "the server sent no QR code");
   const uri = pairing.otpauth_uri;
@@ -153,6 +159,7 @@ try {
   ok(`QR screenshot (${image.width}x${image.height}) decodes by jsQR to the server's URI`);
 
   const secret = new URL(decoded.data).searchParams.get("secret");
+  pairedSecret = secret;
   const shown = await text("#secret");
   assert.equal(shown.replace(/ /g, ""), secret, "the typed-in form is the secret");
   assert.ok(shown.split(" ").every((g) => g.length <= 4) && shown.split(" ").length > 1, "grouped by four");
@@ -191,6 +198,16 @@ try {
   assert.match(await text("#mfa-status"), /ON .*1 active authenticator.*10 backup code/);
   await screenshot(page, "paired");
   ok("10 distinct backup codes shown once; MFA on");
+  const activity = async () =>
+    page.$$eval("#activity li", (li) => li.map((l) => ({ kind: l.dataset.kind, text: l.textContent })));
+  const paired = await activity();
+  const browserAgent = (await page.evaluate(() => navigator.userAgent)).slice(0, 60);
+  for (const kind of ["device_created", "device_confirmed"]) {
+    const event = paired.find((e) => e.kind === kind);
+    assert.ok(event, `activity lists ${kind}`);
+    assert.ok(event.text.includes(browserAgent), `${kind} records the browser's user agent`);
+  }
+  ok("recent activity (audit log): pairing events with this browser's user agent, forwarded by the demo backend");
 
   await tabTo("backup-done");
   await page.keyboard.press("Enter");
@@ -222,6 +239,7 @@ try {
   assert.equal(await page.locator("#pair-section").isHidden(), true, "its pairing panel closed");
   assert.match(await text("#status"), /Removed Tablet/);
   ok("Tab reaches the Remove buttons; Enter removed the pending Tablet");
+
 } catch (e) {
   failed = true;
   console.error(`FAIL ${e?.stack ?? e}`);
@@ -233,6 +251,10 @@ if (!failed) {
   try {
     assert.deepEqual(foreign, [], "requests to other origins than the SPA's");
     ok("no request left the SPA's origin");
+    assert.deepEqual(withCredentials, [], "requests from the page with an Authorization header");
+    ok("the page sent no credential (the demo backend adds the user token)");
+    assert.deepEqual(sent.filter((r) => r.includes(pairedSecret)), [], "requests carrying the secret");
+    ok("the page never sent the secret back out");
     assert.deepEqual(pageErrors, [], "errors in the page");
     ok("no script errors in the page");
   } catch (e) {
