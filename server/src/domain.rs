@@ -9,7 +9,7 @@ use crate::api::{self, CreateDeviceRequest, DeviceStatus};
 use crate::backup;
 use crate::crypto::CodeTag;
 use crate::error::ApiError;
-use crate::store::{Activation, DeviceRow, LockPolicy, UserState};
+use crate::store::{Activation, Consumed, DeviceRow, LockPolicy, Settle, UserState};
 use anyhow::Context;
 use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
 
@@ -44,7 +44,7 @@ pub fn parse_device_id(id: &str) -> Result<String, ApiError> {
 }
 
 /// 400 unless `code` is 6 to 10 ASCII digits. The match itself is core's business.
-fn check_code_format(code: &str) -> Result<(), ApiError> {
+pub(crate) fn check_code_format(code: &str) -> Result<(), ApiError> {
     let digits = usize::from(Digits::MIN)..=usize::from(Digits::MAX);
     if digits.contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
@@ -53,7 +53,7 @@ fn check_code_format(code: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_label(what: &str, value: &str, max: usize) -> Result<(), ApiError> {
+pub(crate) fn check_label(what: &str, value: &str, max: usize) -> Result<(), ApiError> {
     let n = value.chars().count();
     if n == 0 || n > max || value.chars().any(char::is_control) {
         return Err(ApiError::BadRequest(format!(
@@ -74,12 +74,12 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-fn to_i64(v: u64) -> i64 {
+pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl AppState {
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         to_i64(self.clock.now())
     }
 
@@ -351,19 +351,106 @@ fn check_pending(row: &DeviceRow, now: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Verifies a code against the user's active devices; each code is accepted once per device.
-pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<String, ApiError> {
-    check_code_format(code)?;
-    let now = state.now();
-    let (user, devices) = state.store.verify_context(user_id).await?;
-    check_lock(&user, now)?;
-    if devices.is_empty() {
-        return Err(ApiError::Conflict("MFA is not enabled for this user"));
+/// A second factor as submitted.
+#[derive(Clone, Copy)]
+pub enum Factor<'a> {
+    /// A TOTP code of one of the user's active devices.
+    Totp(&'a str),
+    /// A backup code, in any spelling.
+    BackupCode(&'a str),
+}
+
+impl std::fmt::Debug for Factor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Factor::Totp(_) => "Totp(<redacted>)",
+            Factor::BackupCode(_) => "BackupCode(<redacted>)",
+        })
     }
+}
+
+/// What proved a second factor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// A TOTP code of this device (its step is now used).
+    Device(String),
+    /// A backup code (now used).
+    BackupCode,
+}
+
+/// The outcome of [`prove`] that is not an error.
+#[derive(Debug)]
+pub enum Proved {
+    /// The factor was valid and is now consumed (and the challenge, if any, verified).
+    Yes(Proof),
+    /// The factor matched but the challenge was no longer pending or had expired; nothing
+    /// was consumed or counted.
+    Unsettled,
+}
+
+/// The one check of a second factor, shared by verify, backup-code verify, challenge
+/// verification and disable: the lock (429), MFA enabled (409), the match (core's TOTP
+/// window, or the backup code's tag), and consumption by one conditional write — together
+/// with `settle`'s challenge in one transaction when given. A success clears the failure
+/// count; a wrong code counts toward the user's lockout (and the challenge's attempts) and
+/// is a 422 that never says why.
+pub async fn prove(
+    state: &AppState,
+    user_id: &str,
+    factor: Factor<'_>,
+    settle: Option<&Settle>,
+) -> Result<Proved, ApiError> {
+    let now = state.now();
+    let (user, consumed) = match factor {
+        Factor::Totp(code) => {
+            check_code_format(code)?;
+            let (user, devices) = state.store.verify_context(user_id).await?;
+            check_lock(&user, now)?;
+            if devices.is_empty() {
+                return Err(ApiError::Conflict("MFA is not enabled for this user"));
+            }
+            (user, match_totp(state, &devices, code, now, settle).await?)
+        }
+        Factor::BackupCode(code) => {
+            let user = state.store.user_state(user_id).await?;
+            check_lock(&user, now)?;
+            if state.store.count_active(user_id).await? == 0 {
+                return Err(ApiError::Conflict("MFA is not enabled for this user"));
+            }
+            (user, match_backup_code(state, user_id, code, now, settle).await?)
+        }
+    };
+    match consumed {
+        Some(Proved::Yes(proof)) => {
+            succeed(state, user_id, &user).await?;
+            Ok(Proved::Yes(proof))
+        }
+        Some(Proved::Unsettled) => Ok(Proved::Unsettled),
+        None => {
+            let error = fail(state, user_id, now).await;
+            if let Some(settle) = settle {
+                state
+                    .store
+                    .fail_challenge_attempt(&settle.challenge_id)
+                    .await?;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Tries `code` on each active device; `None` when none accepts it.
+async fn match_totp(
+    state: &AppState,
+    devices: &[DeviceRow],
+    code: &str,
+    now: i64,
+    settle: Option<&Settle>,
+) -> Result<Option<Proved>, ApiError> {
     // A device whose secret cannot be decrypted (a missing key, a tampered row) does not
     // stop the others; if no other device matches, the answer is an error, not a failure.
     let mut broken = None;
-    for row in &devices {
+    for row in devices {
         let totp = match totp_of(state, row) {
             Ok(totp) => totp,
             Err(e) => {
@@ -371,16 +458,54 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<Strin
                 continue;
             }
         };
-        if let Some(step) = totp.verify(code, now as u64, state.config.verify_window)
-            && state.store.advance_step(&row.id, to_i64(step), now).await?
+        let Some(step) = totp.verify(code, now as u64, state.config.verify_window) else {
+            continue;
+        };
+        match state
+            .store
+            .advance_step(&row.user_id, &row.id, to_i64(step), now, settle)
+            .await?
         {
-            succeed(state, user_id, &user).await?;
-            return Ok(row.id.clone());
+            Consumed::Yes => return Ok(Some(Proved::Yes(Proof::Device(row.id.clone())))),
+            Consumed::Unsettled => return Ok(Some(Proved::Unsettled)),
+            Consumed::No => {}
         }
     }
     match broken {
         Some(e) => Err(e),
-        None => Err(fail(state, user_id, now).await),
+        None => Ok(None),
+    }
+}
+
+/// Tries a backup code (malformed input is simply no match); `None` when it is not an
+/// unused code of the user.
+async fn match_backup_code(
+    state: &AppState,
+    user_id: &str,
+    code: &str,
+    now: i64,
+    settle: Option<&Settle>,
+) -> Result<Option<Proved>, ApiError> {
+    let Some(code) = backup::normalise(code) else {
+        return Ok(None);
+    };
+    for tag in state.keys.code_tags(user_id, &code) {
+        match state.store.use_backup_code(user_id, &tag, now, settle).await? {
+            Consumed::Yes => return Ok(Some(Proved::Yes(Proof::BackupCode))),
+            Consumed::Unsettled => return Ok(Some(Proved::Unsettled)),
+            Consumed::No => {}
+        }
+    }
+    Ok(None)
+}
+
+/// Verifies a code against the user's active devices; each code is accepted once per device.
+pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<String, ApiError> {
+    match prove(state, user_id, Factor::Totp(code), None).await? {
+        Proved::Yes(Proof::Device(id)) => Ok(id),
+        other => Err(ApiError::Internal(anyhow::anyhow!(
+            "a TOTP check without a challenge ended in {other:?}"
+        ))),
     }
 }
 
@@ -455,22 +580,15 @@ pub async fn verify_backup_code(
     user_id: &str,
     code: &str,
 ) -> Result<u64, ApiError> {
-    let now = state.now();
-    let user = state.store.user_state(user_id).await?;
-    check_lock(&user, now)?;
-    if state.store.count_active(user_id).await? == 0 {
-        return Err(ApiError::Conflict("MFA is not enabled for this user"));
-    }
-    let Some(code) = backup::normalise(code) else {
-        return Err(fail(state, user_id, now).await);
-    };
-    for tag in state.keys.code_tags(user_id, &code) {
-        if state.store.use_backup_code(user_id, &tag, now).await? {
-            succeed(state, user_id, &user).await?;
-            let info = state.store.backup_code_info(user_id).await?;
-            tracing::info!(remaining = info.remaining, "backup code used");
-            return Ok(u64::try_from(info.remaining).unwrap_or(0));
+    match prove(state, user_id, Factor::BackupCode(code), None).await? {
+        Proved::Yes(Proof::BackupCode) => {}
+        other => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "a backup code check without a challenge ended in {other:?}"
+            )));
         }
     }
-    Err(fail(state, user_id, now).await)
+    let info = state.store.backup_code_info(user_id).await?;
+    tracing::info!(remaining = info.remaining, "backup code used");
+    Ok(u64::try_from(info.remaining).unwrap_or(0))
 }

@@ -154,6 +154,130 @@ pub struct BackupCodeInfo {
     pub created_at: Option<i64>,
 }
 
+/// A login challenge as stored.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChallengeRow {
+    pub id: String,
+    pub user_id: String,
+    /// `pending`, `verified` or `failed` (expiry is computed from `expires_at`).
+    pub status: String,
+    pub attempts: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub verified_at: Option<i64>,
+    /// `otp` or `backup_code` once verified.
+    pub method: Option<String>,
+}
+
+/// A trusted device as stored, without its tag.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TrustedDeviceRow {
+    pub id: String,
+    pub user_id: String,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A trusted device to create when a challenge is settled.
+#[derive(Clone, Debug)]
+pub struct NewTrustedDevice {
+    pub id: String,
+    /// The token's tag under the active key.
+    pub tag: CodeTag,
+    pub label: String,
+    pub expires_at: i64,
+}
+
+/// A challenge to settle in the same transaction as the consumption of the code that
+/// proves it: the code is consumed only if the challenge is still pending and unexpired,
+/// and the challenge is verified only if the code is consumed.
+#[derive(Clone, Debug)]
+pub struct Settle {
+    pub challenge_id: String,
+    pub user_id: String,
+    /// `otp` or `backup_code`.
+    pub method: &'static str,
+    /// A trusted device to create with it ("remember this device").
+    pub trusted: Option<NewTrustedDevice>,
+}
+
+/// What an attempt to consume a code did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consumed {
+    /// The code was consumed (and the challenge, if any, verified).
+    Yes,
+    /// The code was already used (or the device is gone): nothing changed.
+    No,
+    /// The challenge was no longer pending or had expired: nothing changed.
+    Unsettled,
+}
+
+/// What [`Store::disable_mfa`] removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub devices: u64,
+    pub backup_codes: u64,
+    pub trusted_devices: u64,
+    pub challenges: u64,
+}
+
+/// Failed attempts after which a challenge is spent.
+pub const CHALLENGE_MAX_ATTEMPTS: i64 = 5;
+
+const CHALLENGE_COLUMNS: &str = "id, user_id, status, attempts, ip, user_agent, created_at, \
+     expires_at, verified_at, method";
+const TRUSTED_COLUMNS: &str = "id, user_id, label, created_at, expires_at, last_used_at";
+
+/// In a transaction `$tx` (after the user lock), verifies the pending challenge of `$settle`
+/// at `$now` and creates its trusted device; evaluates to `Ok(false)` when the challenge is
+/// no longer pending or has expired (then nothing was written).
+macro_rules! settle_in {
+    ($tx:expr, $settle:expr, $now:expr) => {
+        async {
+            let verified = sqlx::query(
+                "UPDATE challenges SET status = 'verified', verified_at = $1, method = $2 \
+                 WHERE id = $3 AND user_id = $4 AND status = 'pending' AND expires_at > $1",
+            )
+            .bind($now)
+            .bind($settle.method)
+            .bind(&$settle.challenge_id)
+            .bind(&$settle.user_id)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !verified {
+                return Ok::<_, sqlx::Error>(false);
+            }
+            if let Some(t) = &$settle.trusted {
+                sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1 AND expires_at <= $2")
+                    .bind(&$settle.user_id)
+                    .bind($now)
+                    .execute(&mut *$tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO trusted_devices (id, user_id, key_id, hash, label, \
+                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&t.id)
+                .bind(&$settle.user_id)
+                .bind(&t.tag.key_id)
+                .bind(&t.tag.tag)
+                .bind(&t.label)
+                .bind($now)
+                .bind(t.expires_at)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Ok(true)
+        }
+    };
+}
+
 /// Takes the per-user row lock in a transaction: concurrent transactions of one user
 /// (confirm, regenerate) run one after the other, each seeing the other's committed rows.
 const LOCK_USER: [&str; 2] = [
@@ -437,32 +561,106 @@ impl Store {
         )
     }
 
-    /// Uses a backup code: true only for the one request that marks it used.
-    pub async fn use_backup_code(&self, user_id: &str, code: &CodeTag, now: i64) -> Result<bool> {
+    /// Uses a backup code: [`Consumed::Yes`] only for the one request that marks it used;
+    /// with `settle`, in one transaction with the challenge's verification.
+    pub async fn use_backup_code(
+        &self,
+        user_id: &str,
+        code: &CodeTag,
+        now: i64,
+        settle: Option<&Settle>,
+    ) -> Result<Consumed> {
         let sql = "UPDATE backup_codes SET used_at = $1 WHERE user_id = $2 AND key_id = $3 \
                    AND hash = $4 AND used_at IS NULL";
-        Ok(on_writer!(self, pool => sqlx::query(sql)
-            .bind(now)
-            .bind(user_id)
-            .bind(&code.key_id)
-            .bind(&code.tag)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1))?)
+        Ok(on_writer!(self, pool => async {
+            let Some(settle) = settle else {
+                let used = sqlx::query(sql)
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(&code.key_id)
+                    .bind(&code.tag)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                return Ok::<_, sqlx::Error>(if used { Consumed::Yes } else { Consumed::No });
+            };
+            let mut tx = pool.begin().await?;
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            if !settle_in!(tx, settle, now).await? {
+                tx.rollback().await?;
+                return Ok(Consumed::Unsettled);
+            }
+            let used = sqlx::query(sql)
+                .bind(now)
+                .bind(user_id)
+                .bind(&code.key_id)
+                .bind(&code.tag)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !used {
+                tx.rollback().await?;
+                return Ok(Consumed::No);
+            }
+            tx.commit().await?;
+            Ok(Consumed::Yes)
+        }
+        .await)?)
     }
 
-    /// Accepts `step` on an active device: true only for the one request that advances
-    /// `last_step` to it.
-    pub async fn advance_step(&self, device_id: &str, step: i64, now: i64) -> Result<bool> {
+    /// Accepts `step` on an active device of `user_id`: [`Consumed::Yes`] only for the one
+    /// request that advances `last_step` to it; with `settle`, in one transaction with the
+    /// challenge's verification.
+    pub async fn advance_step(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        step: i64,
+        now: i64,
+        settle: Option<&Settle>,
+    ) -> Result<Consumed> {
         let sql = "UPDATE devices SET last_step = $1, last_used_at = $2 \
                    WHERE id = $3 AND status = 'active' AND last_step < $1";
-        Ok(on_writer!(self, pool => sqlx::query(sql)
-            .bind(step)
-            .bind(now)
-            .bind(device_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1))?)
+        Ok(on_writer!(self, pool => async {
+            let Some(settle) = settle else {
+                let advanced = sqlx::query(sql)
+                    .bind(step)
+                    .bind(now)
+                    .bind(device_id)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                return Ok::<_, sqlx::Error>(if advanced { Consumed::Yes } else { Consumed::No });
+            };
+            let mut tx = pool.begin().await?;
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            if !settle_in!(tx, settle, now).await? {
+                tx.rollback().await?;
+                return Ok(Consumed::Unsettled);
+            }
+            let advanced = sqlx::query(sql)
+                .bind(step)
+                .bind(now)
+                .bind(device_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !advanced {
+                tx.rollback().await?;
+                return Ok(Consumed::No);
+            }
+            tx.commit().await?;
+            Ok(Consumed::Yes)
+        }
+        .await)?)
     }
 
     /// Deletes a device; false if the user has no such device.
@@ -559,5 +757,162 @@ impl Store {
             .execute(pool)
             .await
             .map(|r| r.rows_affected() == 1))?)
+    }
+
+    /// Stores a new challenge, and purges challenges that expired before `purge_before`.
+    pub async fn insert_challenge(&self, c: &ChallengeRow, purge_before: i64) -> Result<()> {
+        let insert = format!(
+            "INSERT INTO challenges ({CHALLENGE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM challenges WHERE expires_at < $1")
+                .bind(purge_before)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&insert)
+                .bind(&c.id)
+                .bind(&c.user_id)
+                .bind(&c.status)
+                .bind(c.attempts)
+                .bind(&c.ip)
+                .bind(&c.user_agent)
+                .bind(c.created_at)
+                .bind(c.expires_at)
+                .bind(c.verified_at)
+                .bind(&c.method)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await)?)
+    }
+
+    /// One challenge by id.
+    pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>> {
+        let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, ChallengeRow>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    /// Counts a failed attempt on a pending challenge; the attempt that reaches
+    /// [`CHALLENGE_MAX_ATTEMPTS`] spends it (`failed`).
+    pub async fn fail_challenge_attempt(&self, id: &str) -> Result<()> {
+        let sql = "UPDATE challenges SET attempts = attempts + 1, status = CASE \
+                   WHEN attempts + 1 >= $2 THEN 'failed' ELSE status END \
+                   WHERE id = $1 AND status = 'pending'";
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(sql)
+                .bind(id)
+                .bind(CHALLENGE_MAX_ATTEMPTS)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await)?)
+    }
+
+    /// Whether a presented token is a live trusted device of `user_id`: the first of `tags`
+    /// (the token's tag under each ring key) that names an unexpired device of the user
+    /// marks it used at `now`; its expiry.
+    pub async fn check_trusted(
+        &self,
+        user_id: &str,
+        tags: &[CodeTag],
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let sql = "UPDATE trusted_devices SET last_used_at = $1 WHERE user_id = $2 \
+                   AND key_id = $3 AND hash = $4 AND expires_at > $1 RETURNING expires_at";
+        for tag in tags {
+            let found = on_writer!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+                .bind(now)
+                .bind(user_id)
+                .bind(&tag.key_id)
+                .bind(&tag.tag)
+                .fetch_optional(pool)
+                .await)?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The user's unexpired trusted devices, newest first.
+    pub async fn list_trusted(&self, user_id: &str, now: i64) -> Result<Vec<TrustedDeviceRow>> {
+        let sql = format!(
+            "SELECT {TRUSTED_COLUMNS} FROM trusted_devices WHERE user_id = $1 \
+             AND expires_at > $2 ORDER BY created_at DESC, id"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, TrustedDeviceRow>(&sql)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// Revokes one trusted device (`Some(id)`) or all of the user's (`None`); how many.
+    pub async fn revoke_trusted(&self, user_id: &str, id: Option<&str>) -> Result<u64> {
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let removed = match id {
+                Some(id) => sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1 AND id = $2")
+                    .bind(user_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?,
+                None => sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?,
+            }
+            .rows_affected();
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(removed)
+        }
+        .await)?)
+    }
+
+    /// Turns MFA off for the user in one transaction: removes every device, backup code and
+    /// trusted device, and the pending challenges. `None` (nothing changed) when the user
+    /// has no active device.
+    pub async fn disable_mfa(&self, user_id: &str) -> Result<Option<Removed>> {
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if active == 0 {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(None);
+            }
+            let mut removed = Removed::default();
+            for (sql, count) in [
+                (
+                    "DELETE FROM challenges WHERE user_id = $1 AND status = 'pending'",
+                    &mut removed.challenges,
+                ),
+                ("DELETE FROM trusted_devices WHERE user_id = $1", &mut removed.trusted_devices),
+                (DELETE_CODES, &mut removed.backup_codes),
+                ("DELETE FROM devices WHERE user_id = $1", &mut removed.devices),
+            ] {
+                *count = sqlx::query(sql)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(Some(removed))
+        }
+        .await)?)
     }
 }

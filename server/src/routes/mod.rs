@@ -2,9 +2,11 @@
 //! result to a response.
 
 pub mod backup_codes;
+pub mod challenges;
 pub mod devices;
 pub mod mfa;
 pub mod ops;
+pub mod trusted_devices;
 pub mod verify;
 
 use crate::auth::Caller;
