@@ -276,7 +276,10 @@ impl core::fmt::Debug for VerifyChallengeRequest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("VerifyChallengeRequest")
             .field("code", &self.code.as_ref().map(|_| "<redacted>"))
-            .field("backup_code", &self.backup_code.as_ref().map(|_| "<redacted>"))
+            .field(
+                "backup_code",
+                &self.backup_code.as_ref().map(|_| "<redacted>"),
+            )
             .field("remember_device", &self.remember_device)
             .field("device_label", &self.device_label)
             .finish()

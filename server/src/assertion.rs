@@ -114,8 +114,8 @@ mod tests {
         let a = KeyRing::generate_entry().expect("key");
         let b = KeyRing::generate_entry().expect("key");
         let b_id = b.split(':').next().expect("id").to_string();
-        let ring = KeyRing::from_entries(&[a.to_string(), b.to_string()], Some(&b_id))
-            .expect("ring");
+        let ring =
+            KeyRing::from_entries(&[a.to_string(), b.to_string()], Some(&b_id)).expect("ring");
         let subject = Subject {
             user_id: "alice",
             challenge_id: "c1",

@@ -252,7 +252,9 @@ impl TagPurpose {
     /// (label of the MAC key derivation, label of the tag).
     fn labels(self) -> (&'static [u8], &'static [u8]) {
         match self {
-            TagPurpose::BackupCode => (b"twostep/backup-code-mac-key/v1", b"twostep/backup-code/v1"),
+            TagPurpose::BackupCode => {
+                (b"twostep/backup-code-mac-key/v1", b"twostep/backup-code/v1")
+            }
             TagPurpose::TrustedDevice => (
                 b"twostep/trusted-device-mac-key/v1",
                 b"twostep/trusted-device/v1",

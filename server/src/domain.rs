@@ -417,7 +417,10 @@ pub async fn prove(
             if state.store.count_active(user_id).await? == 0 {
                 return Err(ApiError::Conflict("MFA is not enabled for this user"));
             }
-            (user, match_backup_code(state, user_id, code, now, settle).await?)
+            (
+                user,
+                match_backup_code(state, user_id, code, now, settle).await?,
+            )
         }
     };
     match consumed {
@@ -490,7 +493,11 @@ async fn match_backup_code(
         return Ok(None);
     };
     for tag in state.keys.code_tags(user_id, &code) {
-        match state.store.use_backup_code(user_id, &tag, now, settle).await? {
+        match state
+            .store
+            .use_backup_code(user_id, &tag, now, settle)
+            .await?
+        {
             Consumed::Yes => return Ok(Some(Proved::Yes(Proof::BackupCode))),
             Consumed::Unsettled => return Ok(Some(Proved::Unsettled)),
             Consumed::No => {}

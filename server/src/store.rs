@@ -792,10 +792,12 @@ impl Store {
     /// One challenge by id.
     pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>> {
         let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, ChallengeRow>(&sql)
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ChallengeRow>(&sql)
             .bind(id)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Counts a failed attempt on a pending challenge; the attempt that reaches
@@ -848,11 +850,13 @@ impl Store {
             "SELECT {TRUSTED_COLUMNS} FROM trusted_devices WHERE user_id = $1 \
              AND expires_at > $2 ORDER BY created_at DESC, id"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, TrustedDeviceRow>(&sql)
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, TrustedDeviceRow>(&sql)
             .bind(user_id)
             .bind(now)
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Revokes one trusted device (`Some(id)`) or all of the user's (`None`); how many.
