@@ -561,6 +561,19 @@ impl Store {
         )
     }
 
+    /// Ids of the keys that unexpired trusted-device tokens are tagged under, with how many
+    /// users have such tokens; by key id.
+    pub async fn trusted_device_keys(&self, now: i64) -> Result<Vec<(String, i64)>> {
+        let sql = "SELECT key_id, COUNT(DISTINCT user_id) FROM trusted_devices \
+                   WHERE expires_at > $1 GROUP BY key_id ORDER BY key_id";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, (String, i64)>(sql)
+            .bind(now)
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
     /// Uses a backup code: [`Consumed::Yes`] only for the one request that marks it used;
     /// with `settle`, in one transaction with the challenge's verification.
     pub async fn use_backup_code(
