@@ -225,6 +225,9 @@ pub struct Removed {
     pub challenges: u64,
 }
 
+/// Most live trusted devices per user: remembering one more revokes the oldest.
+pub const MAX_TRUSTED_DEVICES: i64 = 20;
+
 /// Failed attempts after which a challenge is spent.
 pub const CHALLENGE_MAX_ATTEMPTS: i64 = 5;
 
@@ -259,6 +262,16 @@ macro_rules! settle_in {
                     .bind($now)
                     .execute(&mut *$tx)
                     .await?;
+                // Room for the new one: the oldest beyond the limit are revoked.
+                sqlx::query(
+                    "DELETE FROM trusted_devices WHERE user_id = $1 AND id NOT IN \
+                     (SELECT id FROM trusted_devices WHERE user_id = $1 \
+                     ORDER BY created_at DESC, id DESC LIMIT $2)",
+                )
+                .bind(&$settle.user_id)
+                .bind(MAX_TRUSTED_DEVICES - 1)
+                .execute(&mut *$tx)
+                .await?;
                 sqlx::query(
                     "INSERT INTO trusted_devices (id, user_id, key_id, hash, label, \
                      created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -332,6 +332,30 @@ async fn errors(db: Db) {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
 }
 
+/// At most 20 live trusted devices per user: the 21st revokes the oldest.
+async fn at_most_twenty(db: Db) {
+    let app = TestApp::with(db, |c| c.backup_codes_count = 30).await;
+    let (_, codes) = enable(&app, "alice").await;
+    let mut tokens = Vec::new();
+    for code in &codes[..22] {
+        app.clock.advance(1);
+        tokens.push(
+            remember(&app, "alice", code, None).await["token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(list(&app, "alice").await.len(), 20);
+    for (i, token) in tokens.iter().enumerate() {
+        assert_eq!(
+            check(&app, "alice", token).await["trusted"],
+            i >= 2,
+            "token {i}"
+        );
+    }
+}
+
 async fn count(store: &Store, table: &str) -> i64 {
     count_where(store, table, "1 = 1").await
 }
@@ -766,4 +790,5 @@ on_both!(
     disable_with_backup_code,
     rotation_keeps_tokens,
     no_token_in_dump,
+    at_most_twenty,
 );
