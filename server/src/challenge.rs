@@ -17,7 +17,9 @@ use crate::api::{
     TrustedDeviceCheck, TrustedDeviceToken, VerifyChallengeRequest,
 };
 use crate::assertion::{self, Amr, Subject};
+use crate::audit::{Event, Kind};
 use crate::auth::Caller;
+use crate::client::ClientInfo;
 use crate::crypto::fill_random;
 use crate::domain::{
     self, Factor, Proved, check_code_format, check_label, check_user_id, rfc3339, to_i64,
@@ -26,6 +28,7 @@ use crate::error::ApiError;
 use crate::store::{ChallengeRow, NewTrustedDevice, Settle, TrustedDeviceRow};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use serde_json::json;
 use zeroize::Zeroizing;
 
 /// Expired challenges are purged this long after their expiry (until then GET says
@@ -84,24 +87,21 @@ async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<ChallengeRo
     Ok(row)
 }
 
-/// Starts the second step of a login. 409 when the user has no active device.
+/// Starts the second step of a login. 409 when the user has no active device. The body's
+/// `ip` and `user_agent` (the end user's, as the product backend saw them) are kept with the
+/// challenge and recorded in the audit events of its creation and verification.
 pub async fn create(
     state: &AppState,
     caller: &Caller,
+    client: ClientInfo,
     req: CreateChallengeRequest,
 ) -> Result<ChallengeCreated, ApiError> {
     check_user_id(&req.user_id)?;
     caller.may_act_on(&req.user_id)?;
-    if let Some(ip) = &req.ip
-        && ip.parse::<std::net::IpAddr>().is_err()
-    {
-        return Err(ApiError::BadRequest(
-            "ip must be an IPv4 or IPv6 address".into(),
-        ));
-    }
     if let Some(agent) = &req.user_agent {
         check_label("user_agent", agent, 512)?;
     }
+    let client = client.with_body(req.ip.as_deref(), req.user_agent.as_deref())?;
     if state.store.count_active(&req.user_id).await? == 0 {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
     }
@@ -111,16 +111,18 @@ pub async fn create(
         user_id: req.user_id,
         status: "pending".into(),
         attempts: 0,
-        ip: req.ip,
-        user_agent: req.user_agent,
+        ip: client.ip.map(|ip| ip.to_string()),
+        user_agent: client.user_agent.clone(),
         created_at: now,
         expires_at: now.saturating_add(to_i64(state.config.challenge_lifetime_secs)),
         verified_at: None,
         method: None,
     };
+    let event = Event::new(Kind::ChallengeCreated, &row.user_id, now, &client)
+        .with_detail(json!({ "challenge_id": row.id }));
     state
         .store
-        .insert_challenge(&row, now - PURGE_AFTER_SECS)
+        .insert_challenge(&row, now - PURGE_AFTER_SECS, &event)
         .await?;
     let mut methods = vec!["totp".to_string()];
     if state.store.backup_code_info(&row.user_id).await?.remaining > 0 {
@@ -158,6 +160,7 @@ fn new_token() -> Result<Zeroizing<String>, ApiError> {
 pub async fn verify(
     state: &AppState,
     caller: &Caller,
+    client: ClientInfo,
     id: &str,
     req: VerifyChallengeRequest,
 ) -> Result<ChallengeVerified, ApiError> {
@@ -179,21 +182,35 @@ pub async fn verify(
     let row = load(state, caller, id).await?;
     let now = state.now();
     check_pending(&row, now)?;
+    // The events of a challenge carry the end user's client given at its creation.
+    let client = client.with_body(row.ip.as_deref(), row.user_agent.as_deref())?;
 
     let token = match req.remember_device {
         Some(true) => Some(new_token()?),
         _ => None,
     };
     let trusted = match &token {
-        Some(token) => Some(NewTrustedDevice {
-            id: uuid::Uuid::new_v4().hyphenated().to_string(),
-            tag: state.keys.token_tag(&row.user_id, token),
-            label: req
+        Some(token) => {
+            let id = uuid::Uuid::new_v4().hyphenated().to_string();
+            let label = req
                 .device_label
                 .clone()
-                .unwrap_or_else(|| DEFAULT_LABEL.into()),
-            expires_at: now.saturating_add(to_i64(state.config.trusted_device_lifetime_secs)),
-        }),
+                .unwrap_or_else(|| DEFAULT_LABEL.into());
+            let expires_at = now.saturating_add(to_i64(state.config.trusted_device_lifetime_secs));
+            Some(NewTrustedDevice {
+                event: Event::new(Kind::TrustedDeviceCreated, &row.user_id, now, &client)
+                    .with_detail(json!({
+                        "trusted_device_id": id,
+                        "challenge_id": row.id,
+                        "label": label,
+                        "expires_at": rfc3339(expires_at),
+                    })),
+                tag: state.keys.token_tag(&row.user_id, token),
+                id,
+                label,
+                expires_at,
+            })
+        }
         None => None,
     };
     let settle = Settle {
@@ -201,8 +218,11 @@ pub async fn verify(
         user_id: row.user_id.clone(),
         method: amr.as_str(),
         trusted,
+        event: Event::new(Kind::ChallengeVerified, &row.user_id, now, &client).with_detail(
+            json!({ "challenge_id": row.id, "amr": [amr.as_str()], "remember_device": token.is_some() }),
+        ),
     };
-    match domain::prove(state, &row.user_id, factor, Some(&settle)).await? {
+    match domain::prove(state, &row.user_id, factor, &client, Some(&settle)).await? {
         Proved::Yes(_) => {}
         Proved::Unsettled => {
             // Verified by a concurrent request, spent, or expired meanwhile.
@@ -288,12 +308,28 @@ pub async fn list_trusted(
     Ok(rows.into_iter().map(trusted_view).collect())
 }
 
+fn revoked_event(state: &AppState, user_id: &str, client: &ClientInfo) -> Event {
+    Event::new(Kind::TrustedDeviceRevoked, user_id, state.now(), client)
+        .with_detail(json!({ "reason": "revoked" }))
+}
+
 /// Revokes one trusted device (404 when the user has no such device).
-pub async fn revoke_trusted(state: &AppState, user_id: &str, id: &str) -> Result<(), ApiError> {
+pub async fn revoke_trusted(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
     let id = uuid::Uuid::parse_str(id)
         .map(|u| u.hyphenated().to_string())
         .map_err(|_| ApiError::NotFound("trusted device"))?;
-    if state.store.revoke_trusted(user_id, Some(&id)).await? == 0 {
+    let event = revoked_event(state, user_id, client);
+    if state
+        .store
+        .revoke_trusted(user_id, Some(&id), &event)
+        .await?
+        == 0
+    {
         return Err(ApiError::NotFound("trusted device"));
     }
     tracing::info!(trusted_device_id = %id, "trusted device revoked");
@@ -301,8 +337,13 @@ pub async fn revoke_trusted(state: &AppState, user_id: &str, id: &str) -> Result
 }
 
 /// Revokes all of the user's trusted devices.
-pub async fn revoke_all_trusted(state: &AppState, user_id: &str) -> Result<(), ApiError> {
-    let n = state.store.revoke_trusted(user_id, None).await?;
+pub async fn revoke_all_trusted(
+    state: &AppState,
+    user_id: &str,
+    client: &ClientInfo,
+) -> Result<(), ApiError> {
+    let event = revoked_event(state, user_id, client);
+    let n = state.store.revoke_trusted(user_id, None, &event).await?;
     tracing::info!(count = n, "trusted devices revoked");
     Ok(())
 }
@@ -316,6 +357,7 @@ pub async fn disable(
     caller: &Caller,
     user_id: &str,
     code: Option<&str>,
+    client: &ClientInfo,
 ) -> Result<(), ApiError> {
     match (caller, code) {
         (Caller::User(_), None) => {
@@ -330,11 +372,12 @@ pub async fn disable(
             } else {
                 Factor::BackupCode(code)
             };
-            domain::prove(state, user_id, factor, None).await?;
+            domain::prove(state, user_id, factor, client, None).await?;
         }
         (Caller::Service, None) => {}
     }
-    let Some(removed) = state.store.disable_mfa(user_id).await? else {
+    let event = Event::new(Kind::MfaDisabled, user_id, state.now(), client);
+    let Some(removed) = state.store.disable_mfa(user_id, &event).await? else {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
     };
     tracing::info!(

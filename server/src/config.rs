@@ -3,6 +3,7 @@
 //! Every field of [`Config`] can be set in the file under its own name, or in the environment
 //! as `TWOSTEP_<NAME>` (upper case); list fields take comma-separated values there.
 
+use crate::client::IpNet;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::path::Path;
@@ -60,6 +61,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `text` or `json`.
     pub log_format: String,
+    /// Proxies (addresses or CIDR networks, e.g. `10.0.0.0/8`) whose `X-Forwarded-For` is
+    /// believed for the client address of audit events; empty: the header is ignored.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Default for Config {
@@ -89,6 +93,7 @@ impl Default for Config {
             trusted_device_lifetime_secs: 30 * 24 * 3600,
             body_limit_bytes: 16 * 1024,
             log_format: "text".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -124,6 +129,7 @@ impl std::fmt::Debug for Config {
                 "trusted_device_lifetime_secs",
                 &self.trusted_device_lifetime_secs,
             )
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -140,7 +146,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-const LIST_FIELDS: &[&str] = &["service_keys", "encryption_keys"];
+const LIST_FIELDS: &[&str] = &["service_keys", "encryption_keys", "trusted_proxies"];
 const INT_FIELDS: &[&str] = &[
     "database_max_connections",
     "jwt_leeway_secs",
@@ -331,6 +337,28 @@ mod tests {
         assert_eq!(c.challenge_lifetime_secs, 120);
         assert_eq!(c.assertion_lifetime_secs, 60);
         assert_eq!(c.trusted_device_lifetime_secs, 86_400);
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_file_or_env_and_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("twostep.toml");
+        std::fs::write(&path, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").expect("write");
+        let c = Config::load(Some(&path), []).expect("config");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "::1/128"]);
+        let env = [(
+            "TWOSTEP_TRUSTED_PROXIES".to_string(),
+            "192.0.2.0/24, 127.0.0.1".to_string(),
+        )];
+        let c = Config::load(Some(&path), env).expect("config");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["192.0.2.0/24", "127.0.0.1/32"]);
+        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.1/8"] {
+            let env = [("TWOSTEP_TRUSTED_PROXIES".to_string(), bad.to_string())];
+            let e = Config::load(None, env).expect_err(bad);
+            assert!(format!("{e:#}").contains(bad), "{e:#}");
+        }
     }
 
     #[test]

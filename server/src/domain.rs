@@ -6,11 +6,14 @@
 
 use crate::AppState;
 use crate::api::{self, CreateDeviceRequest, DeviceStatus};
+use crate::audit::{Event, Kind};
 use crate::backup;
+use crate::client::ClientInfo;
 use crate::crypto::CodeTag;
 use crate::error::ApiError;
 use crate::store::{Activation, Consumed, DeviceRow, LockPolicy, Settle, UserState};
 use anyhow::Context;
+use serde_json::json;
 use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
 
 /// Most devices (active, or pending and unexpired) one user may have.
@@ -133,14 +136,35 @@ fn check_lock(user: &UserState, now: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn fail(state: &AppState, user_id: &str, now: i64) -> ApiError {
+/// Counts a failure toward the lockout, with its `verify_failed` event (detail: `method`,
+/// plus `device_id` for a confirm) and, if it locks, a `locked` event. The 422 to answer.
+async fn fail(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+    client: &ClientInfo,
+    detail: serde_json::Value,
+) -> ApiError {
+    let event = Event::new(Kind::VerifyFailed, user_id, now, client).with_detail(detail);
+    record_failure(state, user_id, now, &event, None).await
+}
+
+/// Counts a failure toward the lockout with `event` (and as an attempt on `challenge_id`);
+/// the 422 to answer.
+async fn record_failure(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+    event: &Event,
+    challenge_id: Option<&str>,
+) -> ApiError {
     match state
         .store
-        .record_failure(user_id, now, state.lock_policy())
+        .record_failure(user_id, now, state.lock_policy(), event, challenge_id)
         .await
     {
         Ok(after) => {
-            if after.locked_until > now && after.failures == 0 {
+            if after.just_locked(now) {
                 tracing::warn!(
                     lock_secs = after.last_lock_secs,
                     "user locked after failures"
@@ -153,18 +177,12 @@ async fn fail(state: &AppState, user_id: &str, now: i64) -> ApiError {
     }
 }
 
-async fn succeed(state: &AppState, user_id: &str, user: &UserState) -> Result<(), ApiError> {
-    if user.failures != 0 || user.last_lock_secs != 0 {
-        state.store.reset_failures(user_id).await?;
-    }
-    Ok(())
-}
-
 /// Begins pairing: a new pending device with a fresh secret.
 pub async fn create_device(
     state: &AppState,
     user_id: &str,
     req: CreateDeviceRequest,
+    client: &ClientInfo,
 ) -> Result<(api::Device, KeyUri), ApiError> {
     check_label("name", &req.name, 64)?;
     if let Some(issuer) = &req.issuer {
@@ -229,7 +247,9 @@ pub async fn create_device(
         confirmed_at: None,
         last_used_at: None,
     };
-    state.store.insert_device(&row).await?;
+    let event = Event::new(Kind::DeviceCreated, user_id, now, client)
+        .with_detail(json!({ "device_id": row.id, "name": row.name }));
+    state.store.insert_device(&row, &event).await?;
     tracing::info!(device_id = %row.id, "device created");
     Ok((device_view(&row), uri))
 }
@@ -293,6 +313,7 @@ pub async fn confirm_device(
     user_id: &str,
     device_id: &str,
     code: &str,
+    client: &ClientInfo,
 ) -> Result<Confirmed, ApiError> {
     check_code_format(code)?;
     let device_id = parse_device_id(device_id)?;
@@ -306,15 +327,18 @@ pub async fn confirm_device(
     let user = state.store.user_state(user_id).await?;
     check_lock(&user, now)?;
 
+    let failed = json!({ "method": "confirm", "device_id": device_id });
     let totp = totp_of(state, &row)?;
     let Some(step) = totp.verify(code, now as u64, state.config.verify_window) else {
-        return Err(fail(state, user_id, now).await);
+        return Err(fail(state, user_id, now, client, failed).await);
     };
     let step = to_i64(step);
     let (codes, tags) = new_backup_codes(state, user_id)?;
+    let event = Event::new(Kind::DeviceConfirmed, user_id, now, client)
+        .with_detail(json!({ "device_id": device_id }));
     let activation = state
         .store
-        .activate_device(user_id, &device_id, step, now, &tags)
+        .activate_device(user_id, &device_id, step, &tags, user.needs_reset(), &event)
         .await?;
     let Activation::Activated { codes_issued } = activation else {
         // Another request confirmed or removed it meanwhile, or the pairing just ended.
@@ -324,9 +348,8 @@ pub async fn confirm_device(
             .await?
             .ok_or(ApiError::NotFound("device"))?;
         check_pending(&row, now)?;
-        return Err(fail(state, user_id, now).await);
+        return Err(fail(state, user_id, now, client, failed).await);
     };
-    succeed(state, user_id, &user).await?;
     tracing::info!(device_id = %device_id, backup_codes_issued = codes_issued, "device confirmed");
     let row = state
         .store
@@ -369,13 +392,26 @@ impl std::fmt::Debug for Factor<'_> {
     }
 }
 
+impl Factor<'_> {
+    /// The `method` of its audit events.
+    fn method(self) -> &'static str {
+        match self {
+            Factor::Totp(_) => "totp",
+            Factor::BackupCode(_) => "backup_code",
+        }
+    }
+}
+
 /// What proved a second factor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Proof {
     /// A TOTP code of this device (its step is now used).
     Device(String),
-    /// A backup code (now used).
-    BackupCode,
+    /// A backup code (now used); how many unused codes are left.
+    BackupCode {
+        /// Unused codes left.
+        remaining: i64,
+    },
 }
 
 /// The outcome of [`prove`] that is not an error.
@@ -390,18 +426,20 @@ pub enum Proved {
 
 /// The one check of a second factor, shared by verify, backup-code verify, challenge
 /// verification and disable: the lock (429), MFA enabled (409), the match (core's TOTP
-/// window, or the backup code's tag), and consumption by one conditional write — together
-/// with `settle`'s challenge in one transaction when given. A success clears the failure
-/// count; a wrong code counts toward the user's lockout (and the challenge's attempts) and
-/// is a 422 that never says why.
+/// window, or the backup code's tag), and consumption by one conditional write in one
+/// transaction with its event (`verify_succeeded` / `backup_code_used`), the failure reset,
+/// and `settle`'s challenge when given. A wrong code counts toward the user's lockout — and
+/// is an attempt on the challenge — with a `verify_failed` (or `challenge_failed`) event,
+/// and is a 422 that never says why.
 pub async fn prove(
     state: &AppState,
     user_id: &str,
     factor: Factor<'_>,
+    client: &ClientInfo,
     settle: Option<&Settle>,
 ) -> Result<Proved, ApiError> {
     let now = state.now();
-    let (user, consumed) = match factor {
+    let matched = match factor {
         Factor::Totp(code) => {
             check_code_format(code)?;
             let (user, devices) = state.store.verify_context(user_id).await?;
@@ -409,7 +447,7 @@ pub async fn prove(
             if devices.is_empty() {
                 return Err(ApiError::Conflict("MFA is not enabled for this user"));
             }
-            (user, match_totp(state, &devices, code, now, settle).await?)
+            match_totp(state, &user, &devices, code, client, settle).await?
         }
         Factor::BackupCode(code) => {
             let user = state.store.user_state(user_id).await?;
@@ -417,39 +455,38 @@ pub async fn prove(
             if state.store.count_active(user_id).await? == 0 {
                 return Err(ApiError::Conflict("MFA is not enabled for this user"));
             }
-            (
-                user,
-                match_backup_code(state, user_id, code, now, settle).await?,
-            )
+            match_backup_code(state, &user, user_id, code, client, settle).await?
         }
     };
-    match consumed {
-        Some(Proved::Yes(proof)) => {
-            succeed(state, user_id, &user).await?;
-            Ok(Proved::Yes(proof))
-        }
-        Some(Proved::Unsettled) => Ok(Proved::Unsettled),
-        None => {
-            let error = fail(state, user_id, now).await;
-            if let Some(settle) = settle {
-                state
-                    .store
-                    .fail_challenge_attempt(&settle.challenge_id)
-                    .await?;
-            }
-            Err(error)
-        }
+    if let Some(proved) = matched {
+        return Ok(proved);
     }
+    let (kind, detail, challenge_id) = match settle {
+        Some(s) => (
+            Kind::ChallengeFailed,
+            json!({ "challenge_id": s.challenge_id, "method": factor.method() }),
+            Some(s.challenge_id.as_str()),
+        ),
+        None => (
+            Kind::VerifyFailed,
+            json!({ "method": factor.method() }),
+            None,
+        ),
+    };
+    let event = Event::new(kind, user_id, now, client).with_detail(detail);
+    Err(record_failure(state, user_id, now, &event, challenge_id).await)
 }
 
 /// Tries `code` on each active device; `None` when none accepts it.
 async fn match_totp(
     state: &AppState,
+    user: &UserState,
     devices: &[DeviceRow],
     code: &str,
-    now: i64,
+    client: &ClientInfo,
     settle: Option<&Settle>,
 ) -> Result<Option<Proved>, ApiError> {
+    let now = state.now();
     // A device whose secret cannot be decrypted (a missing key, a tampered row) does not
     // stop the others; if no other device matches, the answer is an error, not a failure.
     let mut broken = None;
@@ -464,12 +501,21 @@ async fn match_totp(
         let Some(step) = totp.verify(code, now as u64, state.config.verify_window) else {
             continue;
         };
+        let event = Event::new(Kind::VerifySucceeded, &row.user_id, now, client)
+            .with_detail(json!({ "device_id": row.id, "method": "totp" }));
         match state
             .store
-            .advance_step(&row.user_id, &row.id, to_i64(step), now, settle)
+            .advance_step(
+                &row.id,
+                to_i64(step),
+                now,
+                user.needs_reset(),
+                &event,
+                settle,
+            )
             .await?
         {
-            Consumed::Yes => return Ok(Some(Proved::Yes(Proof::Device(row.id.clone())))),
+            Consumed::Yes(()) => return Ok(Some(Proved::Yes(Proof::Device(row.id.clone())))),
             Consumed::Unsettled => return Ok(Some(Proved::Unsettled)),
             Consumed::No => {}
         }
@@ -484,31 +530,41 @@ async fn match_totp(
 /// unused code of the user.
 async fn match_backup_code(
     state: &AppState,
+    user: &UserState,
     user_id: &str,
     code: &str,
-    now: i64,
+    client: &ClientInfo,
     settle: Option<&Settle>,
 ) -> Result<Option<Proved>, ApiError> {
     let Some(code) = backup::normalise(code) else {
         return Ok(None);
     };
-    for tag in state.keys.code_tags(user_id, &code) {
+    let now = state.now();
+    let tags = state.keys.code_tags(user_id, &code);
+    let event = Event::new(Kind::BackupCodeUsed, user_id, now, client);
+    Ok(
         match state
             .store
-            .use_backup_code(user_id, &tag, now, settle)
+            .use_backup_code(user_id, &tags, now, user.needs_reset(), &event, settle)
             .await?
         {
-            Consumed::Yes => return Ok(Some(Proved::Yes(Proof::BackupCode))),
-            Consumed::Unsettled => return Ok(Some(Proved::Unsettled)),
-            Consumed::No => {}
-        }
-    }
-    Ok(None)
+            Consumed::Yes(remaining) => Some(Proved::Yes(Proof::BackupCode { remaining })),
+            Consumed::Unsettled => Some(Proved::Unsettled),
+            Consumed::No => None,
+        },
+    )
 }
 
 /// Verifies a code against the user's active devices; each code is accepted once per device.
-pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<String, ApiError> {
-    match prove(state, user_id, Factor::Totp(code), None).await? {
+/// A success costs one read (the verify context) and one transaction (the step, its
+/// `verify_succeeded` event, and the failure reset only when there were failures).
+pub async fn verify(
+    state: &AppState,
+    user_id: &str,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<String, ApiError> {
+    match prove(state, user_id, Factor::Totp(code), client, None).await? {
         Proved::Yes(Proof::Device(id)) => Ok(id),
         other => Err(ApiError::Internal(anyhow::anyhow!(
             "a TOTP check without a challenge ended in {other:?}"
@@ -535,9 +591,16 @@ pub async fn delete_device(
     state: &AppState,
     user_id: &str,
     device_id: &str,
+    client: &ClientInfo,
 ) -> Result<(), ApiError> {
     let device_id = parse_device_id(device_id)?;
-    if state.store.delete_device(user_id, &device_id).await? {
+    let event = Event::new(Kind::DeviceRemoved, user_id, state.now(), client)
+        .with_detail(json!({ "device_id": device_id }));
+    if state
+        .store
+        .delete_device(user_id, &device_id, &event)
+        .await?
+    {
         tracing::info!(device_id = %device_id, "device removed");
         Ok(())
     } else {
@@ -551,15 +614,52 @@ pub async fn list_devices(state: &AppState, user_id: &str) -> Result<Vec<api::De
     Ok(rows.iter().map(device_view).collect())
 }
 
+/// A page of the user's audit events, newest first: at most `limit`, older than the event
+/// `before` when given.
+pub async fn list_events(
+    state: &AppState,
+    user_id: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<api::Event>, ApiError> {
+    let rows = state
+        .store
+        .events(user_id, before.unwrap_or(i64::MAX), i64::from(limit))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let detail = match r.detail {
+                Some(text) => Some(
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("event {} has a malformed detail", r.id))?,
+                ),
+                None => None,
+            };
+            Ok(api::Event {
+                id: r.id.to_string(),
+                kind: r.kind,
+                at: rfc3339(r.at),
+                ip: r.ip,
+                user_agent: r.user_agent,
+                detail,
+            })
+        })
+        .collect()
+}
+
 /// Issues a new set of backup codes; the old set stops working. 409 without MFA.
 pub async fn regenerate_backup_codes(
     state: &AppState,
     user_id: &str,
+    client: &ClientInfo,
 ) -> Result<BackupCodes, ApiError> {
     let (codes, tags) = new_backup_codes(state, user_id)?;
+    let now = state.now();
+    let event = Event::new(Kind::BackupCodesGenerated, user_id, now, client)
+        .with_detail(json!({ "count": tags.len() }));
     if !state
         .store
-        .replace_backup_codes(user_id, &tags, state.now())
+        .replace_backup_codes(user_id, &tags, now, &event)
         .await?
     {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
@@ -586,16 +686,15 @@ pub async fn verify_backup_code(
     state: &AppState,
     user_id: &str,
     code: &str,
+    client: &ClientInfo,
 ) -> Result<u64, ApiError> {
-    match prove(state, user_id, Factor::BackupCode(code), None).await? {
-        Proved::Yes(Proof::BackupCode) => {}
-        other => {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "a backup code check without a challenge ended in {other:?}"
-            )));
+    match prove(state, user_id, Factor::BackupCode(code), client, None).await? {
+        Proved::Yes(Proof::BackupCode { remaining }) => {
+            tracing::info!(remaining, "backup code used");
+            Ok(u64::try_from(remaining).unwrap_or(0))
         }
+        other => Err(ApiError::Internal(anyhow::anyhow!(
+            "a backup code check without a challenge ended in {other:?}"
+        ))),
     }
-    let info = state.store.backup_code_info(user_id).await?;
-    tracing::info!(remaining = info.remaining, "backup code used");
-    Ok(u64::try_from(info.remaining).unwrap_or(0))
 }

@@ -14,6 +14,8 @@ mod app;
 #[cfg(feature = "runtime")]
 pub mod assertion;
 #[cfg(feature = "runtime")]
+pub mod audit;
+#[cfg(feature = "runtime")]
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod backup;
@@ -21,6 +23,8 @@ pub mod backup;
 pub mod challenge;
 #[cfg(feature = "runtime")]
 pub mod cli;
+#[cfg(feature = "runtime")]
+pub mod client;
 #[cfg(feature = "runtime")]
 pub mod clock;
 #[cfg(feature = "runtime")]

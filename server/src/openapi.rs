@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::api;
-use crate::routes::{backup_codes, challenges, devices, mfa, ops, trusted_devices, verify};
+use crate::routes::{backup_codes, challenges, devices, events, mfa, ops, trusted_devices, verify};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         challenges::create, challenges::get, challenges::verify, challenges::jwks,
         trusted_devices::check, trusted_devices::list, trusted_devices::revoke,
         trusted_devices::revoke_all,
+        events::list,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(
@@ -27,7 +28,7 @@ use utoipa::{Modify, OpenApi};
         api::ChallengeVerified, api::TrustedDeviceToken, api::ChallengeStatus, api::Challenge,
         api::AssertionClaims, api::Jwks, api::Jwk, api::TrustedDeviceCheckRequest,
         api::TrustedDeviceCheck, api::TrustedDevice, api::TrustedDeviceList,
-        api::DisableRequest,
+        api::DisableRequest, api::Event, api::EventList,
     )),
     modifiers(&BearerAuth)
 )]

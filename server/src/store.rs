@@ -4,7 +4,11 @@
 //! expanded once per backend by [`on_pool!`]. Every invariant that must hold across
 //! replicas is a single conditional write here: a code step is accepted only by
 //! `UPDATE ... WHERE last_step < $step`, and lockout counters are updated in place.
+//!
+//! Every method that changes a user's second factor takes the audit [`Event`] that records
+//! it and writes it in the same transaction (see [`crate::audit`]).
 
+use crate::audit::{Event, InsertEvent};
 use crate::crypto::{CodeTag, Sealed};
 use anyhow::{Context, Result};
 use sqlx::migrate::Migrator;
@@ -64,6 +68,8 @@ macro_rules! on_writer {
     };
 }
 
+pub(crate) use on_pool;
+
 /// A device row as stored.
 #[derive(Clone, sqlx::FromRow)]
 pub struct DeviceRow {
@@ -111,6 +117,19 @@ pub struct UserState {
     pub failures: i64,
     pub last_lock_secs: i64,
     pub locked_until: i64,
+}
+
+impl UserState {
+    /// True for the state right after the failure that locked the user at `now` (the count
+    /// starts again at zero and the lock runs).
+    pub fn just_locked(&self, now: i64) -> bool {
+        self.failures == 0 && self.locked_until > now
+    }
+
+    /// True when a success has something to clear (failures or a lock escalation).
+    pub fn needs_reset(&self) -> bool {
+        self.failures != 0 || self.last_lock_secs != 0
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -190,6 +209,8 @@ pub struct NewTrustedDevice {
     pub tag: CodeTag,
     pub label: String,
     pub expires_at: i64,
+    /// Its `trusted_device_created` event.
+    pub event: Event,
 }
 
 /// A challenge to settle in the same transaction as the consumption of the code that
@@ -203,13 +224,17 @@ pub struct Settle {
     pub method: &'static str,
     /// A trusted device to create with it ("remember this device").
     pub trusted: Option<NewTrustedDevice>,
+    /// The `challenge_verified` event (written after the code's own event; trusted devices
+    /// revoked to make room get `trusted_device_revoked` events like it).
+    pub event: Event,
 }
 
 /// What an attempt to consume a code did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Consumed {
-    /// The code was consumed (and the challenge, if any, verified).
-    Yes,
+pub enum Consumed<T = ()> {
+    /// The code was consumed (and the challenge, if any, verified); for a backup code, how
+    /// many unused codes are left.
+    Yes(T),
     /// The code was already used (or the device is gone): nothing changed.
     No,
     /// The challenge was no longer pending or had expired: nothing changed.
@@ -236,8 +261,9 @@ const CHALLENGE_COLUMNS: &str = "id, user_id, status, attempts, ip, user_agent, 
 const TRUSTED_COLUMNS: &str = "id, user_id, label, created_at, expires_at, last_used_at";
 
 /// In a transaction `$tx` (after the user lock), verifies the pending challenge of `$settle`
-/// at `$now` and creates its trusted device; evaluates to `Ok(false)` when the challenge is
-/// no longer pending or has expired (then nothing was written).
+/// at `$now` and creates its trusted device; evaluates to the ids of the trusted devices
+/// revoked to make room, or `Ok(None)` when the challenge is no longer pending or has
+/// expired (then nothing was written).
 macro_rules! settle_in {
     ($tx:expr, $settle:expr, $now:expr) => {
         async {
@@ -254,8 +280,9 @@ macro_rules! settle_in {
             .rows_affected()
                 == 1;
             if !verified {
-                return Ok::<_, sqlx::Error>(false);
+                return Ok::<_, sqlx::Error>(None);
             }
+            let mut evicted = Vec::new();
             if let Some(t) = &$settle.trusted {
                 sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1 AND expires_at <= $2")
                     .bind(&$settle.user_id)
@@ -263,14 +290,14 @@ macro_rules! settle_in {
                     .execute(&mut *$tx)
                     .await?;
                 // Room for the new one: the oldest beyond the limit are revoked.
-                sqlx::query(
+                evicted = sqlx::query_scalar::<_, String>(
                     "DELETE FROM trusted_devices WHERE user_id = $1 AND id NOT IN \
                      (SELECT id FROM trusted_devices WHERE user_id = $1 \
-                     ORDER BY created_at DESC, id DESC LIMIT $2)",
+                     ORDER BY created_at DESC, id DESC LIMIT $2) RETURNING id",
                 )
                 .bind(&$settle.user_id)
                 .bind(MAX_TRUSTED_DEVICES - 1)
-                .execute(&mut *$tx)
+                .fetch_all(&mut *$tx)
                 .await?;
                 sqlx::query(
                     "INSERT INTO trusted_devices (id, user_id, key_id, hash, label, \
@@ -286,7 +313,28 @@ macro_rules! settle_in {
                 .execute(&mut *$tx)
                 .await?;
             }
-            Ok(true)
+            Ok(Some(evicted))
+        }
+    };
+}
+
+/// Writes the events of a settled challenge on `$tx`: `challenge_verified`, then a
+/// `trusted_device_revoked` for each device in `$evicted`, then `trusted_device_created`.
+macro_rules! settle_events {
+    ($tx:expr, $settle:expr, $evicted:expr) => {
+        async {
+            $tx.insert_event(&$settle.event).await?;
+            for id in $evicted {
+                let revoked = $settle.event.and_then(
+                    crate::audit::Kind::TrustedDeviceRevoked,
+                    serde_json::json!({ "trusted_device_id": id, "reason": "limit" }),
+                );
+                $tx.insert_event(&revoked).await?;
+            }
+            if let Some(t) = &$settle.trusted {
+                $tx.insert_event(&t.event).await?;
+            }
+            Ok::<_, sqlx::Error>(())
         }
     };
 }
@@ -297,6 +345,9 @@ const LOCK_USER: [&str; 2] = [
     "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
     "UPDATE users_state SET failures = failures WHERE user_id = $1",
 ];
+/// Clears the failure count and the lock escalation after a success.
+const RESET_FAILURES: &str =
+    "UPDATE users_state SET failures = 0, last_lock_secs = 0 WHERE user_id = $1";
 const COUNT_ACTIVE: &str = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status = 'active'";
 const DELETE_CODES: &str = "DELETE FROM backup_codes WHERE user_id = $1";
 const INSERT_CODE: &str =
@@ -376,28 +427,33 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new device.
-    pub async fn insert_device(&self, d: &DeviceRow) -> Result<()> {
+    /// Stores a new device, with its `device_created` event.
+    pub async fn insert_device(&self, d: &DeviceRow, event: &Event) -> Result<()> {
         let sql = "INSERT INTO devices (id, user_id, name, status, algorithm, digits, period, \
                    key_id, nonce, ciphertext, last_step, created_at, pairing_expires_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-        on_writer!(self, pool => sqlx::query(sql)
-            .bind(&d.id)
-            .bind(&d.user_id)
-            .bind(&d.name)
-            .bind(&d.status)
-            .bind(&d.algorithm)
-            .bind(d.digits)
-            .bind(d.period)
-            .bind(&d.key_id)
-            .bind(&d.nonce)
-            .bind(&d.ciphertext)
-            .bind(d.last_step)
-            .bind(d.created_at)
-            .bind(d.pairing_expires_at)
-            .execute(pool)
-            .await
-            .map(drop))?;
+        on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(sql)
+                .bind(&d.id)
+                .bind(&d.user_id)
+                .bind(&d.name)
+                .bind(&d.status)
+                .bind(&d.algorithm)
+                .bind(d.digits)
+                .bind(d.period)
+                .bind(&d.key_id)
+                .bind(&d.nonce)
+                .bind(&d.ciphertext)
+                .bind(d.last_step)
+                .bind(d.created_at)
+                .bind(d.pairing_expires_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.insert_event(event).await?;
+            tx.commit().await
+        }
+        .await)?;
         Ok(())
     }
 
@@ -457,17 +513,21 @@ impl Store {
         )
     }
 
-    /// Activates a pending, unexpired device and records `step` as used; if it is then the
-    /// user's only active device, `first_codes` replace the user's backup codes, in the same
-    /// transaction.
+    /// Activates a pending device unexpired at `event.at` and records `step` as used; if it
+    /// is then the user's only active device, `first_codes` replace the user's backup codes;
+    /// clears the failure count if `reset_failures`; and writes `event` (`device_confirmed`,
+    /// its detail object gaining `backup_codes_issued`): all in one transaction, nothing if
+    /// not activated.
     pub async fn activate_device(
         &self,
         user_id: &str,
         device_id: &str,
         step: i64,
-        now: i64,
         first_codes: &[CodeTag],
+        reset_failures: bool,
+        event: &Event,
     ) -> Result<Activation> {
+        let now = event.at;
         let activate = "UPDATE devices SET status = 'active', confirmed_at = $1, \
                         last_used_at = $1, last_step = $2 WHERE user_id = $3 AND id = $4 \
                         AND status = 'pending' AND pairing_expires_at > $1 AND last_step < $2";
@@ -506,19 +566,26 @@ impl Store {
                         .await?;
                 }
             }
+            if reset_failures {
+                sqlx::query(RESET_FAILURES).bind(user_id).execute(&mut *tx).await?;
+            }
+            let event = event.clone().with_field("backup_codes_issued", codes_issued.into());
+            tx.insert_event(&event).await?;
             tx.commit().await?;
             Ok(Activation::Activated { codes_issued })
         }
         .await)?)
     }
 
-    /// Replaces the user's backup codes with `codes`, in one transaction; false (nothing
-    /// changed) when the user has no active device.
+    /// Replaces the user's backup codes with `codes` and writes `event`
+    /// (`backup_codes_generated`), in one transaction; false (nothing changed) when the user
+    /// has no active device.
     pub async fn replace_backup_codes(
         &self,
         user_id: &str,
         codes: &[CodeTag],
         now: i64,
+        event: &Event,
     ) -> Result<bool> {
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
@@ -543,6 +610,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            tx.insert_event(event).await?;
             tx.commit().await?;
             Ok(true)
         }
@@ -587,89 +655,105 @@ impl Store {
         )
     }
 
-    /// Uses a backup code: [`Consumed::Yes`] only for the one request that marks it used;
-    /// with `settle`, in one transaction with the challenge's verification.
+    /// Uses a backup code given as its tags (one per ring key): [`Consumed::Yes`] with the
+    /// number of unused codes left only for the one request that marks it used, which in the
+    /// same transaction clears the failure count if `reset_failures` and writes `event`
+    /// (`backup_code_used`, its detail object gaining `remaining`) — and with `settle`,
+    /// verifies that challenge too (see [`Settle`]). Nothing is written otherwise.
     pub async fn use_backup_code(
         &self,
         user_id: &str,
-        code: &CodeTag,
+        tags: &[CodeTag],
         now: i64,
+        reset_failures: bool,
+        event: &Event,
         settle: Option<&Settle>,
-    ) -> Result<Consumed> {
+    ) -> Result<Consumed<i64>> {
         let sql = "UPDATE backup_codes SET used_at = $1 WHERE user_id = $2 AND key_id = $3 \
                    AND hash = $4 AND used_at IS NULL";
+        let remaining = "SELECT COUNT(*) FROM backup_codes WHERE user_id = $1 AND used_at IS NULL";
         Ok(on_writer!(self, pool => async {
-            let Some(settle) = settle else {
-                let used = sqlx::query(sql)
+            let mut tx = pool.begin().await?;
+            let mut evicted = Vec::new();
+            if let Some(settle) = settle {
+                for sql in LOCK_USER {
+                    sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+                }
+                match settle_in!(tx, settle, now).await? {
+                    Some(ids) => evicted = ids,
+                    None => {
+                        tx.rollback().await?;
+                        return Ok::<_, sqlx::Error>(Consumed::Unsettled);
+                    }
+                }
+            }
+            let mut used = false;
+            for code in tags {
+                used = sqlx::query(sql)
                     .bind(now)
                     .bind(user_id)
                     .bind(&code.key_id)
                     .bind(&code.tag)
-                    .execute(pool)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected()
                     == 1;
-                return Ok::<_, sqlx::Error>(if used { Consumed::Yes } else { Consumed::No });
-            };
-            let mut tx = pool.begin().await?;
-            for sql in LOCK_USER {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+                if used {
+                    break;
+                }
             }
-            if !settle_in!(tx, settle, now).await? {
-                tx.rollback().await?;
-                return Ok(Consumed::Unsettled);
-            }
-            let used = sqlx::query(sql)
-                .bind(now)
-                .bind(user_id)
-                .bind(&code.key_id)
-                .bind(&code.tag)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
             if !used {
                 tx.rollback().await?;
                 return Ok(Consumed::No);
             }
+            let left: i64 = sqlx::query_scalar(remaining)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if reset_failures {
+                sqlx::query(RESET_FAILURES).bind(user_id).execute(&mut *tx).await?;
+            }
+            tx.insert_event(&event.clone().with_field("remaining", left.into()))
+                .await?;
+            if let Some(settle) = settle {
+                settle_events!(tx, settle, &evicted).await?;
+            }
             tx.commit().await?;
-            Ok(Consumed::Yes)
+            Ok(Consumed::Yes(left))
         }
         .await)?)
     }
 
-    /// Accepts `step` on an active device of `user_id`: [`Consumed::Yes`] only for the one
-    /// request that advances `last_step` to it; with `settle`, in one transaction with the
-    /// challenge's verification.
+    /// Accepts `step` on an active device: [`Consumed::Yes`] only for the one request that
+    /// advances `last_step` to it, which in the same transaction writes `event`
+    /// (`verify_succeeded`) and, only if `reset_failures`, clears the failure count of
+    /// `event.user_id` — and with `settle`, verifies that challenge too (see [`Settle`]).
+    /// The hot path of verify (no `settle`): one transaction, no read.
     pub async fn advance_step(
         &self,
-        user_id: &str,
         device_id: &str,
         step: i64,
         now: i64,
+        reset_failures: bool,
+        event: &Event,
         settle: Option<&Settle>,
     ) -> Result<Consumed> {
         let sql = "UPDATE devices SET last_step = $1, last_used_at = $2 \
                    WHERE id = $3 AND status = 'active' AND last_step < $1";
         Ok(on_writer!(self, pool => async {
-            let Some(settle) = settle else {
-                let advanced = sqlx::query(sql)
-                    .bind(step)
-                    .bind(now)
-                    .bind(device_id)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                return Ok::<_, sqlx::Error>(if advanced { Consumed::Yes } else { Consumed::No });
-            };
             let mut tx = pool.begin().await?;
-            for sql in LOCK_USER {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
-            if !settle_in!(tx, settle, now).await? {
-                tx.rollback().await?;
-                return Ok(Consumed::Unsettled);
+            let mut evicted = Vec::new();
+            if let Some(settle) = settle {
+                for sql in LOCK_USER {
+                    sqlx::query(sql).bind(&event.user_id).execute(&mut *tx).await?;
+                }
+                match settle_in!(tx, settle, now).await? {
+                    Some(ids) => evicted = ids,
+                    None => {
+                        tx.rollback().await?;
+                        return Ok::<_, sqlx::Error>(Consumed::Unsettled);
+                    }
+                }
             }
             let advanced = sqlx::query(sql)
                 .bind(step)
@@ -683,21 +767,49 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(Consumed::No);
             }
+            if reset_failures {
+                sqlx::query(RESET_FAILURES)
+                    .bind(&event.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.insert_event(event).await?;
+            if let Some(settle) = settle {
+                settle_events!(tx, settle, &evicted).await?;
+            }
             tx.commit().await?;
-            Ok(Consumed::Yes)
+            Ok(Consumed::Yes(()))
         }
         .await)?)
     }
 
-    /// Deletes a device; false if the user has no such device.
-    pub async fn delete_device(&self, user_id: &str, device_id: &str) -> Result<bool> {
+    /// Deletes a device and writes `event` (`device_removed`), in one transaction; false
+    /// (nothing written) if the user has no such device.
+    pub async fn delete_device(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        event: &Event,
+    ) -> Result<bool> {
         let sql = "DELETE FROM devices WHERE user_id = $1 AND id = $2";
-        Ok(on_writer!(self, pool => sqlx::query(sql)
-            .bind(user_id)
-            .bind(device_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1))?)
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query(sql)
+                .bind(user_id)
+                .bind(device_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !deleted {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(false);
+            }
+            tx.insert_event(event).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await)?)
     }
 
     /// Removes pending devices whose pairing ended before `before`.
@@ -723,13 +835,20 @@ impl Store {
 
     /// Counts one failure; the failure that reaches the limit locks the user (the first lock
     /// lasts `base_secs`, each further one twice the previous, at most `max_secs`) and starts
-    /// the count again. Returns the state after the update.
+    /// the count again. With `challenge_id`, the failure is also an attempt on that pending
+    /// challenge (the fifth spends it: `failed`), and `event` gains `attempts`. Writes `event` (`verify_failed`) and, when this failure locks, a
+    /// `locked` event after it, in the same transaction. Returns the state after the update.
     pub async fn record_failure(
         &self,
         user_id: &str,
         now: i64,
         policy: LockPolicy,
+        event: &Event,
+        challenge_id: Option<&str>,
     ) -> Result<UserState> {
+        let attempt = "UPDATE challenges SET attempts = attempts + 1, status = CASE \
+                       WHEN attempts + 1 >= $2 THEN 'failed' ELSE status END \
+                       WHERE id = $1 AND status = 'pending' RETURNING attempts";
         let insert =
             "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING";
         let next_lock = "(CASE WHEN last_lock_secs = 0 THEN $3 \
@@ -741,24 +860,39 @@ impl Store {
              locked_until = CASE WHEN failures + 1 >= $2 THEN $5 + {next_lock} ELSE locked_until END \
              WHERE user_id = $1 RETURNING failures, last_lock_secs, locked_until"
         );
-        Ok(on_writer!(self, pool => {
-            sqlx::query(insert).bind(user_id).execute(pool).await?;
-            sqlx::query_as::<_, UserState>(&update)
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(insert).bind(user_id).execute(&mut *tx).await?;
+            let after = sqlx::query_as::<_, UserState>(&update)
                 .bind(user_id)
                 .bind(policy.max_failures)
                 .bind(policy.base_secs)
                 .bind(policy.max_secs)
                 .bind(now)
-                .fetch_one(pool)
-                .await
-        })?)
-    }
-
-    /// Clears the failure count and the lock escalation after a success.
-    pub async fn reset_failures(&self, user_id: &str) -> Result<()> {
-        let sql = "UPDATE users_state SET failures = 0, last_lock_secs = 0 WHERE user_id = $1";
-        on_writer!(self, pool => sqlx::query(sql).bind(user_id).execute(pool).await.map(drop))?;
-        Ok(())
+                .fetch_one(&mut *tx)
+                .await?;
+            let event = match challenge_id {
+                Some(id) => {
+                    let attempts: Option<i64> = sqlx::query_scalar(attempt)
+                        .bind(id)
+                        .bind(CHALLENGE_MAX_ATTEMPTS)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match attempts {
+                        Some(n) => event.clone().with_field("attempts", n.into()),
+                        None => event.clone(),
+                    }
+                }
+                None => event.clone(),
+            };
+            tx.insert_event(&event).await?;
+            if after.just_locked(now) {
+                tx.insert_event(&event.locked(&after)).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(after)
+        }
+        .await)?)
     }
 
     /// Devices whose secret is sealed under another key than `active_key_id`.
@@ -785,8 +919,14 @@ impl Store {
             .map(|r| r.rows_affected() == 1))?)
     }
 
-    /// Stores a new challenge, and purges challenges that expired before `purge_before`.
-    pub async fn insert_challenge(&self, c: &ChallengeRow, purge_before: i64) -> Result<()> {
+    /// Stores a new challenge with its `challenge_created` event, and purges challenges that
+    /// expired before `purge_before`.
+    pub async fn insert_challenge(
+        &self,
+        c: &ChallengeRow,
+        purge_before: i64,
+        event: &Event,
+    ) -> Result<()> {
         let insert = format!(
             "INSERT INTO challenges ({CHALLENGE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -810,6 +950,7 @@ impl Store {
                 .bind(&c.method)
                 .execute(&mut *tx)
                 .await?;
+            tx.insert_event(event).await?;
             tx.commit().await
         }
         .await)?)
@@ -824,24 +965,6 @@ impl Store {
             .fetch_optional(pool)
             .await)?,
         )
-    }
-
-    /// Counts a failed attempt on a pending challenge; the attempt that reaches
-    /// [`CHALLENGE_MAX_ATTEMPTS`] spends it (`failed`).
-    pub async fn fail_challenge_attempt(&self, id: &str) -> Result<()> {
-        let sql = "UPDATE challenges SET attempts = attempts + 1, status = CASE \
-                   WHEN attempts + 1 >= $2 THEN 'failed' ELSE status END \
-                   WHERE id = $1 AND status = 'pending'";
-        Ok(on_writer!(self, pool => async {
-            let mut tx = pool.begin().await?;
-            sqlx::query(sql)
-                .bind(id)
-                .bind(CHALLENGE_MAX_ATTEMPTS)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        }
-        .await)?)
     }
 
     /// Whether a presented token is a live trusted device of `user_id`: the first of `tags`
@@ -885,24 +1008,37 @@ impl Store {
         )
     }
 
-    /// Revokes one trusted device (`Some(id)`) or all of the user's (`None`); how many.
-    pub async fn revoke_trusted(&self, user_id: &str, id: Option<&str>) -> Result<u64> {
+    /// Revokes one trusted device (`Some(id)`) or all of the user's (`None`), each with a
+    /// `trusted_device_revoked` event like `event` (detail: `trusted_device_id`); how many.
+    pub async fn revoke_trusted(
+        &self,
+        user_id: &str,
+        id: Option<&str>,
+        event: &Event,
+    ) -> Result<u64> {
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            let removed = match id {
-                Some(id) => sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1 AND id = $2")
-                    .bind(user_id)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?,
-                None => sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1")
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?,
+            let removed: Vec<String> = match id {
+                Some(id) => sqlx::query_scalar(
+                    "DELETE FROM trusted_devices WHERE user_id = $1 AND id = $2 RETURNING id",
+                )
+                .bind(user_id)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?,
+                None => sqlx::query_scalar(
+                    "DELETE FROM trusted_devices WHERE user_id = $1 RETURNING id",
+                )
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?,
+            };
+            for id in &removed {
+                let event = event.clone().with_field("trusted_device_id", id.as_str().into());
+                tx.insert_event(&event).await?;
             }
-            .rows_affected();
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(removed)
+            Ok::<_, sqlx::Error>(removed.len() as u64)
         }
         .await)?)
     }
@@ -910,7 +1046,9 @@ impl Store {
     /// Turns MFA off for the user in one transaction: removes every device, backup code and
     /// trusted device, and the pending challenges. `None` (nothing changed) when the user
     /// has no active device.
-    pub async fn disable_mfa(&self, user_id: &str) -> Result<Option<Removed>> {
+    ///
+    /// Writes `event` (`mfa_disabled`), its detail object gaining the counts removed.
+    pub async fn disable_mfa(&self, user_id: &str, event: &Event) -> Result<Option<Removed>> {
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
             for sql in LOCK_USER {
@@ -940,6 +1078,13 @@ impl Store {
                     .await?
                     .rows_affected();
             }
+            let event = event.clone().with_detail(serde_json::json!({
+                "devices": removed.devices,
+                "backup_codes": removed.backup_codes,
+                "trusted_devices": removed.trusted_devices,
+                "challenges": removed.challenges,
+            }));
+            tx.insert_event(&event).await?;
             tx.commit().await?;
             Ok(Some(removed))
         }

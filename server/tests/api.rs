@@ -954,6 +954,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/users/{user_id}/trusted-devices"),
     ("delete", "/v1/users/{user_id}/trusted-devices"),
     ("delete", "/v1/users/{user_id}/trusted-devices/{id}"),
+    ("get", "/v1/users/{user_id}/events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

@@ -7,6 +7,7 @@ use crate::api::{
     VerifyChallengeRequest,
 };
 use crate::auth::Caller;
+use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::{assertion, challenge};
@@ -29,10 +30,11 @@ use axum::response::IntoResponse;
 )]
 pub async fn create(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiJson(req): ApiJson<CreateChallengeRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let created = challenge::create(&state, &caller, req).await?;
+    let created = challenge::create(&state, &caller, client, req).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -74,11 +76,12 @@ pub async fn get(
 )]
 pub async fn verify(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<VerifyChallengeRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let result = challenge::verify(&state, &caller, &id, req).await;
+    let result = challenge::verify(&state, &caller, client, &id, req).await;
     state
         .metrics
         .verify_outcome(super::verify::outcome(&result));

@@ -4,6 +4,7 @@ use super::authorize;
 use crate::AppState;
 use crate::api::{DisableRequest, ErrorBody, MfaStatus};
 use crate::auth::Caller;
+use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::{challenge, domain};
@@ -48,12 +49,13 @@ pub async fn status(
 )]
 pub async fn disable(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath(user_id): ApiPath<String>,
     body: Option<ApiJson<DisableRequest>>,
 ) -> Result<StatusCode, ApiError> {
     authorize(&caller, &user_id)?;
     let code = body.and_then(|ApiJson(req)| req.code.clone());
-    challenge::disable(&state, &caller, &user_id, code.as_deref()).await?;
+    challenge::disable(&state, &caller, &user_id, code.as_deref(), &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 pub mod backup_codes;
 pub mod challenges;
 pub mod devices;
+pub mod events;
 pub mod mfa;
 pub mod ops;
 pub mod trusted_devices;

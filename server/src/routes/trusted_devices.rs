@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::api::{ErrorBody, TrustedDeviceCheck, TrustedDeviceCheckRequest, TrustedDeviceList};
 use crate::auth::Caller;
 use crate::challenge;
+use crate::client::ClientInfo;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use axum::Json;
@@ -67,11 +68,12 @@ pub async fn list(
 )]
 pub async fn revoke(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath((user_id, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     authorize(&caller, &user_id)?;
-    challenge::revoke_trusted(&state, &user_id, &id).await?;
+    challenge::revoke_trusted(&state, &user_id, &id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -88,10 +90,11 @@ pub async fn revoke(
 )]
 pub async fn revoke_all(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath(user_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     authorize(&caller, &user_id)?;
-    challenge::revoke_all_trusted(&state, &user_id).await?;
+    challenge::revoke_all_trusted(&state, &user_id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
