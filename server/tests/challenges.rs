@@ -569,6 +569,12 @@ async fn lockout_applies(db: Db) {
     verify(&app, &id, json!({"code": wrong}))
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code");
+    let log = events(&app, "alice").await;
+    let last: Vec<&str> = log[log.len() - 2..]
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(last, ["challenge_failed", "locked"]);
     let good = totp_sha1(&secret, app.now() + 30);
     let r = verify(&app, &id, json!({"code": good})).await;
     r.assert_error(StatusCode::TOO_MANY_REQUESTS, "locked");
@@ -915,6 +921,331 @@ async fn jwks_key_is_the_documented_derivation(db: Db) {
     assert_eq!(claims["sub"], "alice");
 }
 
+async fn events(app: &TestApp, user: &str) -> Vec<Value> {
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/v1/users/{user}/events?limit=200"),
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut events = r.json["events"].as_array().unwrap().clone();
+    events.reverse();
+    events
+}
+
+/// The audit log of a login: every change of this module with its event, in order, with
+/// the end user's ip and user agent given at the challenge's creation (not the backend's
+/// connection), and never a code, a token or the assertion.
+async fn audit_trail_of_a_login(db: Db) {
+    let app = TestApp::with(db, |c| c.lockout_max_failures = 100).await;
+    let (secret, codes) = enable(&app, "alice").await;
+    let before = events(&app, "alice").await.len();
+    let backend: std::net::SocketAddr = "10.1.2.3:4567".parse().unwrap();
+    let r = app
+        .call_from(
+            Method::POST,
+            "/v1/challenges",
+            Some(json!({"user_id": "alice", "ip": "203.0.113.9", "user_agent": "Firefox/140"})),
+            backend,
+            &[("user-agent", "acme-backend/2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json["challenge_id"].as_str().unwrap().to_string();
+    let wrong = wrong_code(&app, &secret);
+    verify(&app, &id, json!({"code": wrong}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code");
+    let r = app
+        .call_from(
+            Method::POST,
+            &format!("/v1/challenges/{id}/verify"),
+            Some(
+                json!({"backup_code": codes[0], "remember_device": true, "device_label": "laptop"}),
+            ),
+            backend,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let token = r.json["trusted_device"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let trusted_id = r.json["trusted_device"]["id"].as_str().unwrap().to_string();
+    let mut secrets = vec![token, r.json["assertion"].as_str().unwrap().to_string()];
+    // A second login with TOTP, from a challenge without ip or user agent.
+    let second = create_plain(&app, "alice").await;
+    app.clock.advance(30);
+    let code = totp_sha1(&secret, app.now());
+    let r = verify(&app, &second, json!({"code": code})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    secrets.push(r.json["assertion"].as_str().unwrap().to_string());
+    // Revoke it; remember another and revoke all; disable with a user token and a code.
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/users/alice/trusted-devices/{trusted_id}"),
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let third = create_plain(&app, "alice").await;
+    let r = verify(
+        &app,
+        &third,
+        json!({"backup_code": codes[1], "remember_device": true}),
+    )
+    .await;
+    let third_device = r.json["trusted_device"]["id"].as_str().unwrap().to_string();
+    secrets.push(
+        r.json["trusted_device"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    secrets.push(r.json["assertion"].as_str().unwrap().to_string());
+    let r = app
+        .call(
+            Method::DELETE,
+            "/v1/users/alice/trusted-devices",
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let pending = create_plain(&app, "alice").await;
+    app.clock.advance(30);
+    let disable_code = totp_sha1(&secret, app.now());
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/users/alice/mfa/disable",
+            Some(&user_token("alice", app.now() + 60)),
+            Some(json!({"code": disable_code})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+
+    let log = events(&app, "alice").await;
+    let log = &log[before..];
+    let kinds: Vec<&str> = log.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "challenge_created",
+            "challenge_failed",
+            "backup_code_used",
+            "challenge_verified",
+            "trusted_device_created",
+            "challenge_created",
+            "verify_succeeded",
+            "challenge_verified",
+            "trusted_device_revoked",
+            "challenge_created",
+            "backup_code_used",
+            "challenge_verified",
+            "trusted_device_created",
+            "trusted_device_revoked",
+            "challenge_created",
+            "verify_succeeded",
+            "mfa_disabled",
+        ]
+    );
+    // The first login's events carry the end user's client from the challenge's body.
+    for e in &log[..5] {
+        assert_eq!(e["ip"], "203.0.113.9", "{e}");
+        assert_eq!(e["user_agent"], "Firefox/140", "{e}");
+    }
+    assert_eq!(log[0]["detail"], json!({"challenge_id": id}));
+    assert_eq!(
+        log[1]["detail"],
+        json!({"challenge_id": id, "method": "totp", "attempts": 1})
+    );
+    assert_eq!(log[2]["detail"], json!({"remaining": 9}));
+    assert_eq!(
+        log[3]["detail"],
+        json!({"challenge_id": id, "amr": ["backup_code"], "remember_device": true})
+    );
+    assert_eq!(
+        log[4]["detail"],
+        json!({"trusted_device_id": trusted_id, "challenge_id": id, "label": "laptop",
+               "expires_at": "2026-12-24T12:00:00Z"})
+    );
+    assert_eq!(log[6]["detail"]["method"], "totp");
+    assert_eq!(
+        log[7]["detail"],
+        json!({"challenge_id": second, "amr": ["otp"], "remember_device": false})
+    );
+    assert_eq!(
+        log[8]["detail"],
+        json!({"trusted_device_id": trusted_id, "reason": "revoked"})
+    );
+    assert_eq!(log[13]["detail"]["trusted_device_id"], third_device);
+    assert_eq!(
+        log[16]["detail"],
+        json!({"devices": 1, "backup_codes": 10, "trusted_devices": 0, "challenges": 1})
+    );
+    assert!(app.state.store.challenge(&pending).await.unwrap().is_none());
+    // Nothing secret in any event.
+    let text = serde_json::to_string(&log).unwrap();
+    for s in secrets
+        .iter()
+        .chain(codes.iter())
+        .chain([wrong, code, disable_code].iter())
+    {
+        assert!(!text.contains(s.as_str()), "{s} in the log");
+        assert!(!text.contains(&s.replace('-', "")), "{s} in the log");
+    }
+}
+
+async fn create_plain(app: &TestApp, user: &str) -> String {
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/challenges",
+            Some(SERVICE_KEY),
+            Some(json!({"user_id": user})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.json["challenge_id"].as_str().unwrap().to_string()
+}
+
+/// Each change is tried while its event cannot be written: 500 and nothing changed (no
+/// challenge, no code spent, no trusted device, no attempt counted, nothing revoked or
+/// removed); once events are written again, the same request succeeds.
+async fn events_share_the_transaction(db: Db) {
+    let app = TestApp::with(db, |_| {}).await;
+    let (secret, codes) = enable(&app, "alice").await;
+    let internal = |r: Reply| r.assert_error(StatusCode::INTERNAL_SERVER_ERROR, "internal");
+    let challenges = || count_rows(&app, "challenges");
+    let trusted = || count_rows(&app, "trusted_devices");
+
+    break_events(&app, Some("challenge_created")).await;
+    let body = json!({"user_id": "alice"});
+    internal(
+        app.call(
+            Method::POST,
+            "/v1/challenges",
+            Some(SERVICE_KEY),
+            Some(body.clone()),
+        )
+        .await,
+    );
+    assert_eq!(challenges().await, 0);
+    fix_events(&app).await;
+    let id = create_plain(&app, "alice").await;
+
+    let wrong = wrong_code(&app, &secret);
+    break_events(&app, Some("challenge_failed")).await;
+    internal(verify(&app, &id, json!({"code": wrong})).await);
+    let row = app.state.store.challenge(&id).await.unwrap().unwrap();
+    assert_eq!(row.attempts, 0);
+    assert_eq!(
+        app.state.store.user_state("alice").await.unwrap().failures,
+        0
+    );
+    fix_events(&app).await;
+
+    let remember = json!({"backup_code": codes[0], "remember_device": true});
+    for kind in [
+        "challenge_verified",
+        "trusted_device_created",
+        "backup_code_used",
+    ] {
+        break_events(&app, Some(kind)).await;
+        internal(verify(&app, &id, remember.clone()).await);
+        fix_events(&app).await;
+        assert_eq!(status(&app, &id).await["status"], "pending", "{kind}");
+        assert_eq!(trusted().await, 0, "{kind}");
+        let left = app
+            .call(
+                Method::GET,
+                "/v1/users/alice/backup-codes",
+                Some(SERVICE_KEY),
+                None,
+            )
+            .await;
+        assert_eq!(left.json["remaining"], 10, "{kind}");
+    }
+    let code = totp_sha1(&secret, app.now() + 30);
+    break_events(&app, Some("verify_succeeded")).await;
+    internal(verify(&app, &id, json!({"code": code})).await);
+    fix_events(&app).await;
+    assert_eq!(status(&app, &id).await["status"], "pending");
+    let r = verify(&app, &id, remember.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let device = r.json["trusted_device"]["id"].as_str().unwrap().to_string();
+    assert_eq!(trusted().await, 1);
+    // The TOTP code refused above was not spent either.
+    assert_eq!(app.verify("alice", &code).await.status, StatusCode::OK);
+
+    break_events(&app, Some("trusted_device_revoked")).await;
+    internal(
+        app.call(
+            Method::DELETE,
+            &format!("/v1/users/alice/trusted-devices/{device}"),
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await,
+    );
+    internal(
+        app.call(
+            Method::DELETE,
+            "/v1/users/alice/trusted-devices",
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await,
+    );
+    fix_events(&app).await;
+    assert_eq!(trusted().await, 1);
+    break_events(&app, Some("mfa_disabled")).await;
+    internal(
+        app.call(
+            Method::POST,
+            "/v1/users/alice/mfa/disable",
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await,
+    );
+    fix_events(&app).await;
+    assert_eq!(trusted().await, 1);
+    assert_eq!(count_rows(&app, "devices").await, 1);
+    assert_eq!(count_rows(&app, "backup_codes").await, 10);
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/users/alice/mfa/disable",
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(trusted().await, 0);
+    assert_eq!(count_rows(&app, "devices").await, 0);
+}
+
+async fn count_rows(app: &TestApp, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    match &app.state.store {
+        twostep_server::store::Store::Sqlite(db) => {
+            sqlx::query_scalar(&sql).fetch_one(&db.reader).await
+        }
+        twostep_server::store::Store::Postgres(pool) => {
+            sqlx::query_scalar(&sql).fetch_one(pool).await
+        }
+    }
+    .unwrap()
+}
+
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -954,4 +1285,6 @@ on_both!(
     jwks_and_rotation,
     forged_assertions_fail,
     jwks_key_is_the_documented_derivation,
+    audit_trail_of_a_login,
+    events_share_the_transaction,
 );

@@ -347,6 +347,22 @@ async fn at_most_twenty(db: Db) {
         );
     }
     assert_eq!(list(&app, "alice").await.len(), 20);
+    let r = app
+        .call(
+            Method::GET,
+            "/v1/users/alice/events?limit=200",
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await;
+    let evicted: Vec<&Value> = r.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "trusted_device_revoked")
+        .collect();
+    assert_eq!(evicted.len(), 2, "{}", r.text);
+    assert!(evicted.iter().all(|e| e["detail"]["reason"] == "limit"));
     for (i, token) in tokens.iter().enumerate() {
         assert_eq!(
             check(&app, "alice", token).await["trusted"],
