@@ -446,6 +446,29 @@ mod tests {
     }
 
     #[test]
+    fn token_tags_are_separate_from_code_tags() {
+        let a = KeyRing::generate_entry().expect("key");
+        let b = KeyRing::generate_entry().expect("key");
+        let b_id = b.split(':').next().expect("id").to_string();
+        let r = ring(&[a.as_str(), b.as_str()], Some(&b_id));
+        let token = r.token_tag("alice", "tok");
+        assert_eq!(token.key_id, b_id);
+        assert_eq!(token.tag.len(), 32);
+        assert_ne!(token.tag, r.code_tag("alice", "tok").tag);
+        assert_ne!(token.tag, r.token_tag("bob", "tok").tag);
+        let tags = r.token_tags("alice", "tok");
+        assert_eq!(tags.len(), 2);
+        assert_eq!(tags[0], token);
+        // Each ring key has its own assertion key; the active one signs.
+        let keys = r.assertion_public_keys();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].0, b_id);
+        assert_ne!(keys[0].1, keys[1].1);
+        let (kid, signing) = r.assertion_key();
+        assert_eq!((kid, signing.verifying_key()), (b_id.as_str(), keys[0].1));
+    }
+
+    #[test]
     fn bad_rings_are_refused() {
         let a = KeyRing::generate_entry().expect("key");
         let b = KeyRing::generate_entry().expect("key");
