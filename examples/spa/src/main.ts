@@ -143,14 +143,22 @@ const EVENT_WORDS: Record<string, string> = {
   mfa_disabled: "Two-factor login turned off",
 };
 
+/** "Firefox/133.0" or "Chrome/131.0.0.0" out of a user agent string; else its start. */
+function shortAgent(agent: string): string {
+  const product = agent.match(/\b(Firefox|Edg|OPR|HeadlessChrome|Chrome|Version)\/[\d.]+/)?.[0];
+  if (!product) return agent.length > 40 ? `${agent.slice(0, 40)}…` : agent;
+  return product.startsWith("Version/") ? product.replace("Version", "Safari") : product;
+}
+
 function renderActivity(events: AuditEvent[]): void {
   show(ui.activitySection, events.length > 0);
   ui.activity.replaceChildren(
     ...events.map((e) => {
       const item = document.createElement("li");
       item.dataset.kind = e.kind;
-      const from = e.user_agent ? `; ${e.user_agent.slice(0, 60)}` : "";
-      item.textContent = `${formatTime(e.at)}: ${EVENT_WORDS[e.kind] ?? e.kind}${from}`;
+      const browser = e.user_agent ? `, from ${shortAgent(e.user_agent)}` : "";
+      item.textContent = `${formatTime(e.at)}: ${EVENT_WORDS[e.kind] ?? e.kind}${browser}`;
+      if (e.user_agent) item.title = e.user_agent;
       return item;
     }),
   );
