@@ -110,17 +110,16 @@ async function proxy(req, res, url) {
   const route = ROUTES.find((r) => r.method === req.method && r.path.test(url.pathname));
   if (!route) return sendError(res, 404, "not_found", "not an API path of this demo");
   const headers = {};
+  const user = req.headers["x-demo-user"];
   if (!route.public) {
-    const user = req.headers["x-demo-user"];
     if (typeof user !== "string" || !users.includes(user)) {
       return sendError(res, 403, "forbidden", "X-Demo-User must name one of the demo users");
     }
     const named = url.pathname.match(route.path)?.[1];
-    if (named !== undefined && decodeURIComponent(named) !== user) {
+    if (named !== undefined && named !== encodeURIComponent(user)) {
       return sendError(res, 403, "forbidden", "the path names another user than X-Demo-User");
     }
     headers.authorization = `Bearer ${userToken(user)}`;
-    req.demoUser = user;
   }
   // For the audit log: the browser's user agent, and its address for a server that lists this
   // backend in `trusted_proxies` (otherwise the server ignores X-Forwarded-For).
@@ -138,7 +137,7 @@ async function proxy(req, res, url) {
       } catch {
         return sendError(res, 400, "bad_request", "the body is not JSON");
       }
-      if (named !== req.demoUser) {
+      if (named !== user) {
         return sendError(res, 403, "forbidden", "the body names another user than X-Demo-User");
       }
     }

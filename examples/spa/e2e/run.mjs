@@ -373,6 +373,25 @@ try {
     assert.ok(kinds.includes(kind), `activity lists ${kind} (has ${kinds.join(", ")})`);
   }
   await screenshot(page, "removed");
+
+  // ---- the demo backend acts for the named demo user only ----
+  const asUser = (path, init = {}) =>
+    fetch(new URL(path, origin), { ...init, headers: { "X-Demo-User": user, ...(init.headers ?? {}) } });
+  assert.equal((await asUser(`/v1/users/${users[0]}/mfa`)).status, 403, "another user's path");
+  assert.equal(
+    (
+      await asUser("/v1/challenges", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user_id: users[0] }),
+      })
+    ).status,
+    403,
+    "a challenge for another user",
+  );
+  assert.equal((await fetch(new URL(`/v1/users/${user}/mfa`, origin))).status, 403, "no demo user named");
+  assert.equal((await asUser(`/v1/users/${user}/mfa`)).status, 200);
+  ok("the demo backend refuses other users' paths and bodies and requests without a demo user");
   ok("last authenticator removed by keyboard: MFA off, login section gone");
 } catch (e) {
   failed = true;
