@@ -308,13 +308,23 @@ try {
   assert.equal(await activeId(), "login-code", "focus back on the code input");
   ok("a wrong code: 422, announced in the alert region in words, focus back on the input");
 
-  await page.check("#method-backup");
+  // Keyboard only: back to the method radios, arrow to "Backup code", the code, the checkbox.
+  await page.keyboard.press("Shift+Tab");
+  assert.equal(await activeId(), "method-code");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await activeId(), "method-backup");
+  assert.equal(await page.isChecked("#method-backup"), true);
   assert.equal(await text("#login-code-label"), "Backup code");
+  await tabTo("login-code");
+  await page.keyboard.press("Control+A");
   // Typed the way people copy them: upper case, spaces for dashes (the server normalises).
-  await page.fill("#login-code", backupCodes[0].toUpperCase().replace(/-/g, " "));
-  await page.check("#remember");
+  await page.keyboard.type(backupCodes[0].toUpperCase().replace(/-/g, " "));
+  await tabTo("remember");
+  await page.keyboard.press("Space");
+  assert.equal(await page.isChecked("#remember"), true);
+  await tabTo("login-submit");
   const backupVerified = page.waitForResponse((r) => r.url().endsWith("/verify"));
-  await page.press("#login-code", "Enter");
+  await page.keyboard.press("Enter");
   const backupResponse = await backupVerified;
   assert.equal(backupResponse.status(), 200, "the same challenge accepts a backup code after one failure");
   const backup = await backupResponse.json();
@@ -326,7 +336,7 @@ try {
   assert.match(await text("#trusted-status"), /is remembered for/);
   assert.match(await text("#mfa-status"), /9 backup code/);
   await screenshot(page, "login-backup-remembered");
-  ok("backup code + remember: amr backup_code, trusted device yes, 9 backup codes left");
+  ok("backup code + remember, by keyboard: amr backup_code, trusted device yes, 9 backup codes left");
 
   // ---- the next login trusts this browser; then forget it ----
   const checked = page.waitForResponse((r) => r.url().endsWith("/v1/trusted-devices/check"));
