@@ -121,6 +121,9 @@ async function refresh(): Promise<void> {
   ui.mfaStatus.textContent = status.enabled
     ? `Two-factor login is ON for ${currentUser}: ${status.active_devices} active authenticator(s), ${status.backup_codes_remaining} backup code(s) left.`
     : `Two-factor login is OFF for ${currentUser}: pair an authenticator app to turn it on.`;
+  if (status.locked_until) {
+    ui.mfaStatus.textContent += ` Locked after too many wrong codes until ${formatTime(status.locked_until)}.`;
+  }
   renderDevices(devices);
   show(ui.loginSection, status.enabled);
   if (status.enabled) renderTrusted();
