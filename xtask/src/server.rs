@@ -157,7 +157,7 @@ fn psql_output(port: u16, sql: &str) -> Result<String> {
 }
 
 /// A child server process, stopped with SIGTERM (graceful shutdown) when dropped.
-pub(crate) struct Running(std::process::Child);
+pub(crate) struct Running(pub(crate) std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -195,18 +195,18 @@ pub(crate) fn start_server(
     Ok((running, base))
 }
 
-fn port_free(port: u16) -> bool {
+pub(crate) fn port_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 /// The string value of `"key":"..."` in a flat JSON text (enough for the demo's answers).
-fn json_str(body: &str, key: &str) -> Option<String> {
+pub(crate) fn json_str(body: &str, key: &str) -> Option<String> {
     let start = body.find(&format!("\"{key}\":\""))? + key.len() + 4;
     let end = body[start..].find('"')? + start;
     Some(body[start..end].to_string())
 }
 
-fn curl(args: &[&str]) -> Result<String> {
+pub(crate) fn curl(args: &[&str]) -> Result<String> {
     let out = Command::new("curl")
         .args(["-sS", "-w", "\n%{http_code}"])
         .args(args)

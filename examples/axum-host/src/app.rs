@@ -314,10 +314,7 @@ async fn login(
             )],
         );
     }
-    let user_agent = headers
-        .get(axum::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|ua| ua.chars().take(200).collect());
+    let user_agent = user_agent(&headers, 512);
     match state
         .twostep
         .create_challenge(user, Some(peer.ip().to_string()), user_agent)
@@ -338,6 +335,20 @@ async fn login(
         Err(Failure::Locked(secs)) => locked(secs),
         Err(_) => unavailable(),
     }
+}
+
+/// The browser's user agent, printable characters only, at most `max` of them.
+fn user_agent(headers: &HeaderMap, max: usize) -> Option<String> {
+    let ua: String = headers
+        .get(axum::http::header::USER_AGENT)?
+        .to_str()
+        .ok()?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect();
+    let ua = ua.trim().to_string();
+    (!ua.is_empty()).then_some(ua)
 }
 
 fn locked(secs: u64) -> Response {
@@ -394,13 +405,8 @@ async fn verify_code(
                 .into_response();
         }
     };
-    let label = headers
-        .get(axum::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("browser")
-        .chars()
-        .take(100)
-        .collect::<String>();
+    // The server takes 1 to 64 printable characters as the label of a trusted device.
+    let label = user_agent(&headers, 64).unwrap_or_else(|| "browser".into());
     let remember = form.remember.as_deref() == Some("on");
     let verified = match state
         .twostep
@@ -472,7 +478,11 @@ async fn step_up(
     };
     match state
         .twostep
-        .create_challenge(&user, Some(peer.ip().to_string()), None)
+        .create_challenge(
+            &user,
+            Some(peer.ip().to_string()),
+            user_agent(&headers, 512),
+        )
         .await
     {
         Ok(challenge) => {
