@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use twostep::{Algorithm, Digits, Period, Secret, Totp};
+use twostep_server::audit::{Event, Kind};
+use twostep_server::client::ClientInfo;
 use twostep_server::crypto::KeyRing;
 use twostep_server::store::{DeviceRow, Store};
 
@@ -77,8 +79,9 @@ async fn populate(store: &Store, keys: &KeyRing, prefix: &str, n: usize) -> Vec<
             ),
         ));
         let store = store.clone();
+        let event = Event::new(Kind::DeviceCreated, &row.user_id, t, &ClientInfo::default());
         pending.push(tokio::spawn(async move {
-            store.insert_device(&row).await.unwrap()
+            store.insert_device(&row, &event).await.unwrap()
         }));
         if pending.len() == 32 {
             for p in pending.drain(..) {

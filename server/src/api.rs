@@ -225,6 +225,41 @@ pub struct MfaStatus {
     pub locked_until: Option<String>,
 }
 
+/// An audit event: a change to the user's second factor. Never carries a secret, a code or
+/// a token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct Event {
+    /// Event id: a decimal string; ids only grow, and `before=<id>` pages back from one.
+    pub id: String,
+    /// `device_created`, `device_confirmed`, `device_removed`, `verify_succeeded`,
+    /// `verify_failed`, `locked`, `backup_codes_generated`, `backup_code_used`,
+    /// `challenge_created`, `challenge_verified`, `challenge_failed`,
+    /// `trusted_device_created`, `trusted_device_revoked`, `mfa_disabled` (more may come).
+    pub kind: String,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The client's IP address, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// The client's user agent, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Facts about the change (ids, counts, the method), a JSON object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "runtime", schema(value_type = Option<Object>))]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// `GET /v1/users/{user_id}/events`: newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct EventList {
+    /// At most `limit` events, newest first; pass the last one's id as `before` for the next
+    /// page (an empty list: no more).
+    pub events: Vec<Event>,
+}
+
 /// `GET /healthz` and `GET /readyz`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "runtime", derive(ToSchema))]

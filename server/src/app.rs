@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::crypto::KeyRing;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
-use crate::routes::{backup_codes, devices, mfa, ops, verify};
+use crate::routes::{backup_codes, devices, events, mfa, ops, verify};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -87,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/users/{user_id}/verify", post(verify::verify))
         .route("/v1/users/{user_id}/mfa", get(mfa::status))
+        .route("/v1/users/{user_id}/events", get(events::list))
         .route(
             "/v1/users/{user_id}/backup-codes",
             post(backup_codes::regenerate).get(backup_codes::status),

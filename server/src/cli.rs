@@ -216,7 +216,9 @@ pub async fn serve(config: Config) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, active_key = state.keys.active_id(), "listening");
     println!("twostep-server listening on http://{addr}");
-    axum::serve(listener, app(state))
+    // With connect info: the audit log records the peer address (see `client`).
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;

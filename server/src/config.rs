@@ -3,6 +3,7 @@
 //! Every field of [`Config`] can be set in the file under its own name, or in the environment
 //! as `TWOSTEP_<NAME>` (upper case); list fields take comma-separated values there.
 
+use crate::client::IpNet;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::path::Path;
@@ -54,6 +55,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `text` or `json`.
     pub log_format: String,
+    /// Proxies (addresses or CIDR networks, e.g. `10.0.0.0/8`) whose `X-Forwarded-For` is
+    /// believed for the client address of audit events; empty: the header is ignored.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Default for Config {
@@ -80,6 +84,7 @@ impl Default for Config {
             backup_codes_count: 10,
             body_limit_bytes: 16 * 1024,
             log_format: "text".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -109,6 +114,7 @@ impl std::fmt::Debug for Config {
             .field("lockout_base_secs", &self.lockout_base_secs)
             .field("lockout_max_secs", &self.lockout_max_secs)
             .field("backup_codes_count", &self.backup_codes_count)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -125,7 +131,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-const LIST_FIELDS: &[&str] = &["service_keys", "encryption_keys"];
+const LIST_FIELDS: &[&str] = &["service_keys", "encryption_keys", "trusted_proxies"];
 const INT_FIELDS: &[&str] = &[
     "database_max_connections",
     "jwt_leeway_secs",
@@ -269,6 +275,28 @@ mod tests {
         assert!(Config::load(None, env).is_err());
         let env = [("TWOSTEP_SERVICE_KEYS".to_string(), "short".to_string())];
         assert!(Config::load(None, env).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_file_or_env_and_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("twostep.toml");
+        std::fs::write(&path, "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").expect("write");
+        let c = Config::load(Some(&path), []).expect("config");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "::1/128"]);
+        let env = [(
+            "TWOSTEP_TRUSTED_PROXIES".to_string(),
+            "192.0.2.0/24, 127.0.0.1".to_string(),
+        )];
+        let c = Config::load(Some(&path), env).expect("config");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["192.0.2.0/24", "127.0.0.1/32"]);
+        for bad in ["10.0.0.0/33", "proxy.internal", "10.0.0.1/8"] {
+            let env = [("TWOSTEP_TRUSTED_PROXIES".to_string(), bad.to_string())];
+            let e = Config::load(None, env).expect_err(bad);
+            assert!(format!("{e:#}").contains(bad), "{e:#}");
+        }
     }
 
     #[test]

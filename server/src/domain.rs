@@ -6,11 +6,14 @@
 
 use crate::AppState;
 use crate::api::{self, CreateDeviceRequest, DeviceStatus};
+use crate::audit::{Event, Kind};
 use crate::backup;
+use crate::client::ClientInfo;
 use crate::crypto::CodeTag;
 use crate::error::ApiError;
 use crate::store::{Activation, DeviceRow, LockPolicy, UserState};
 use anyhow::Context;
+use serde_json::json;
 use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
 
 /// Most devices (active, or pending and unexpired) one user may have.
@@ -133,14 +136,23 @@ fn check_lock(user: &UserState, now: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn fail(state: &AppState, user_id: &str, now: i64) -> ApiError {
+/// Counts a failure toward the lockout, with its `verify_failed` event (detail: `method`,
+/// plus `device_id` for a confirm) and, if it locks, a `locked` event. The 422 to answer.
+async fn fail(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+    client: &ClientInfo,
+    detail: serde_json::Value,
+) -> ApiError {
+    let event = Event::new(Kind::VerifyFailed, user_id, now, client).with_detail(detail);
     match state
         .store
-        .record_failure(user_id, now, state.lock_policy())
+        .record_failure(user_id, now, state.lock_policy(), &event)
         .await
     {
         Ok(after) => {
-            if after.locked_until > now && after.failures == 0 {
+            if after.just_locked(now) {
                 tracing::warn!(
                     lock_secs = after.last_lock_secs,
                     "user locked after failures"
@@ -153,18 +165,12 @@ async fn fail(state: &AppState, user_id: &str, now: i64) -> ApiError {
     }
 }
 
-async fn succeed(state: &AppState, user_id: &str, user: &UserState) -> Result<(), ApiError> {
-    if user.failures != 0 || user.last_lock_secs != 0 {
-        state.store.reset_failures(user_id).await?;
-    }
-    Ok(())
-}
-
 /// Begins pairing: a new pending device with a fresh secret.
 pub async fn create_device(
     state: &AppState,
     user_id: &str,
     req: CreateDeviceRequest,
+    client: &ClientInfo,
 ) -> Result<(api::Device, KeyUri), ApiError> {
     check_label("name", &req.name, 64)?;
     if let Some(issuer) = &req.issuer {
@@ -229,7 +235,9 @@ pub async fn create_device(
         confirmed_at: None,
         last_used_at: None,
     };
-    state.store.insert_device(&row).await?;
+    let event = Event::new(Kind::DeviceCreated, user_id, now, client)
+        .with_detail(json!({ "device_id": row.id, "name": row.name }));
+    state.store.insert_device(&row, &event).await?;
     tracing::info!(device_id = %row.id, "device created");
     Ok((device_view(&row), uri))
 }
@@ -293,6 +301,7 @@ pub async fn confirm_device(
     user_id: &str,
     device_id: &str,
     code: &str,
+    client: &ClientInfo,
 ) -> Result<Confirmed, ApiError> {
     check_code_format(code)?;
     let device_id = parse_device_id(device_id)?;
@@ -306,15 +315,18 @@ pub async fn confirm_device(
     let user = state.store.user_state(user_id).await?;
     check_lock(&user, now)?;
 
+    let failed = json!({ "method": "confirm", "device_id": device_id });
     let totp = totp_of(state, &row)?;
     let Some(step) = totp.verify(code, now as u64, state.config.verify_window) else {
-        return Err(fail(state, user_id, now).await);
+        return Err(fail(state, user_id, now, client, failed).await);
     };
     let step = to_i64(step);
     let (codes, tags) = new_backup_codes(state, user_id)?;
+    let event = Event::new(Kind::DeviceConfirmed, user_id, now, client)
+        .with_detail(json!({ "device_id": device_id }));
     let activation = state
         .store
-        .activate_device(user_id, &device_id, step, now, &tags)
+        .activate_device(user_id, &device_id, step, &tags, user.needs_reset(), &event)
         .await?;
     let Activation::Activated { codes_issued } = activation else {
         // Another request confirmed or removed it meanwhile, or the pairing just ended.
@@ -324,9 +336,8 @@ pub async fn confirm_device(
             .await?
             .ok_or(ApiError::NotFound("device"))?;
         check_pending(&row, now)?;
-        return Err(fail(state, user_id, now).await);
+        return Err(fail(state, user_id, now, client, failed).await);
     };
-    succeed(state, user_id, &user).await?;
     tracing::info!(device_id = %device_id, backup_codes_issued = codes_issued, "device confirmed");
     let row = state
         .store
@@ -352,7 +363,14 @@ fn check_pending(row: &DeviceRow, now: i64) -> Result<(), ApiError> {
 }
 
 /// Verifies a code against the user's active devices; each code is accepted once per device.
-pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<String, ApiError> {
+/// A success costs one read (the verify context) and one transaction (the step, its
+/// `verify_succeeded` event, and the failure reset only when there were failures).
+pub async fn verify(
+    state: &AppState,
+    user_id: &str,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<String, ApiError> {
     check_code_format(code)?;
     let now = state.now();
     let (user, devices) = state.store.verify_context(user_id).await?;
@@ -371,16 +389,22 @@ pub async fn verify(state: &AppState, user_id: &str, code: &str) -> Result<Strin
                 continue;
             }
         };
-        if let Some(step) = totp.verify(code, now as u64, state.config.verify_window)
-            && state.store.advance_step(&row.id, to_i64(step), now).await?
+        let Some(step) = totp.verify(code, now as u64, state.config.verify_window) else {
+            continue;
+        };
+        let event = Event::new(Kind::VerifySucceeded, user_id, now, client)
+            .with_detail(json!({ "device_id": row.id, "method": "totp" }));
+        if state
+            .store
+            .advance_step(&row.id, to_i64(step), now, user.needs_reset(), &event)
+            .await?
         {
-            succeed(state, user_id, &user).await?;
             return Ok(row.id.clone());
         }
     }
     match broken {
         Some(e) => Err(e),
-        None => Err(fail(state, user_id, now).await),
+        None => Err(fail(state, user_id, now, client, json!({ "method": "totp" })).await),
     }
 }
 
@@ -403,9 +427,16 @@ pub async fn delete_device(
     state: &AppState,
     user_id: &str,
     device_id: &str,
+    client: &ClientInfo,
 ) -> Result<(), ApiError> {
     let device_id = parse_device_id(device_id)?;
-    if state.store.delete_device(user_id, &device_id).await? {
+    let event = Event::new(Kind::DeviceRemoved, user_id, state.now(), client)
+        .with_detail(json!({ "device_id": device_id }));
+    if state
+        .store
+        .delete_device(user_id, &device_id, &event)
+        .await?
+    {
         tracing::info!(device_id = %device_id, "device removed");
         Ok(())
     } else {
@@ -419,15 +450,52 @@ pub async fn list_devices(state: &AppState, user_id: &str) -> Result<Vec<api::De
     Ok(rows.iter().map(device_view).collect())
 }
 
+/// A page of the user's audit events, newest first: at most `limit`, older than the event
+/// `before` when given.
+pub async fn list_events(
+    state: &AppState,
+    user_id: &str,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<api::Event>, ApiError> {
+    let rows = state
+        .store
+        .events(user_id, before.unwrap_or(i64::MAX), i64::from(limit))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let detail = match r.detail {
+                Some(text) => Some(
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("event {} has a malformed detail", r.id))?,
+                ),
+                None => None,
+            };
+            Ok(api::Event {
+                id: r.id.to_string(),
+                kind: r.kind,
+                at: rfc3339(r.at),
+                ip: r.ip,
+                user_agent: r.user_agent,
+                detail,
+            })
+        })
+        .collect()
+}
+
 /// Issues a new set of backup codes; the old set stops working. 409 without MFA.
 pub async fn regenerate_backup_codes(
     state: &AppState,
     user_id: &str,
+    client: &ClientInfo,
 ) -> Result<BackupCodes, ApiError> {
     let (codes, tags) = new_backup_codes(state, user_id)?;
+    let now = state.now();
+    let event = Event::new(Kind::BackupCodesGenerated, user_id, now, client)
+        .with_detail(json!({ "count": tags.len() }));
     if !state
         .store
-        .replace_backup_codes(user_id, &tags, state.now())
+        .replace_backup_codes(user_id, &tags, now, &event)
         .await?
     {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
@@ -454,6 +522,7 @@ pub async fn verify_backup_code(
     state: &AppState,
     user_id: &str,
     code: &str,
+    client: &ClientInfo,
 ) -> Result<u64, ApiError> {
     let now = state.now();
     let user = state.store.user_state(user_id).await?;
@@ -461,16 +530,21 @@ pub async fn verify_backup_code(
     if state.store.count_active(user_id).await? == 0 {
         return Err(ApiError::Conflict("MFA is not enabled for this user"));
     }
+    let failed = json!({ "method": "backup_code" });
     let Some(code) = backup::normalise(code) else {
-        return Err(fail(state, user_id, now).await);
+        return Err(fail(state, user_id, now, client, failed).await);
     };
-    for tag in state.keys.code_tags(user_id, &code) {
-        if state.store.use_backup_code(user_id, &tag, now).await? {
-            succeed(state, user_id, &user).await?;
-            let info = state.store.backup_code_info(user_id).await?;
-            tracing::info!(remaining = info.remaining, "backup code used");
-            return Ok(u64::try_from(info.remaining).unwrap_or(0));
+    let tags = state.keys.code_tags(user_id, &code);
+    let event = Event::new(Kind::BackupCodeUsed, user_id, now, client);
+    match state
+        .store
+        .use_backup_code(user_id, &tags, now, user.needs_reset(), &event)
+        .await?
+    {
+        Some(remaining) => {
+            tracing::info!(remaining, "backup code used");
+            Ok(u64::try_from(remaining).unwrap_or(0))
         }
+        None => Err(fail(state, user_id, now, client, failed).await),
     }
-    Err(fail(state, user_id, now).await)
 }

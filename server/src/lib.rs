@@ -13,11 +13,15 @@ pub mod api;
 #[cfg(feature = "runtime")]
 mod app;
 #[cfg(feature = "runtime")]
+pub mod audit;
+#[cfg(feature = "runtime")]
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod backup;
 #[cfg(feature = "runtime")]
 pub mod cli;
+#[cfg(feature = "runtime")]
+pub mod client;
 #[cfg(any(feature = "runtime", feature = "guard"))]
 pub mod clock;
 #[cfg(feature = "runtime")]

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::api;
-use crate::routes::{backup_codes, devices, mfa, ops, verify};
+use crate::routes::{backup_codes, devices, events, mfa, ops, verify};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         devices::create, devices::list, devices::confirm, devices::remove,
         verify::verify, mfa::status,
         backup_codes::regenerate, backup_codes::status, backup_codes::verify,
+        events::list,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(
@@ -19,7 +20,7 @@ use utoipa::{Modify, OpenApi};
         api::CreateDeviceRequest, api::CreateDeviceResponse, api::CodeRequest,
         api::ConfirmDeviceResponse, api::DeviceList, api::VerifyResponse, api::MfaStatus,
         api::Health, api::BackupCodesResponse, api::BackupCodeStatus,
-        api::BackupCodeVerifyResponse,
+        api::BackupCodeVerifyResponse, api::Event, api::EventList,
     )),
     modifiers(&BearerAuth)
 )]

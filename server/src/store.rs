@@ -4,7 +4,11 @@
 //! expanded once per backend by [`on_pool!`]. Every invariant that must hold across
 //! replicas is a single conditional write here: a code step is accepted only by
 //! `UPDATE ... WHERE last_step < $step`, and lockout counters are updated in place.
+//!
+//! Every method that changes a user's second factor takes the audit [`Event`] that records
+//! it and writes it in the same transaction (see [`crate::audit`]).
 
+use crate::audit::{Event, InsertEvent};
 use crate::crypto::{CodeTag, Sealed};
 use anyhow::{Context, Result};
 use sqlx::migrate::Migrator;
@@ -64,6 +68,8 @@ macro_rules! on_writer {
     };
 }
 
+pub(crate) use on_pool;
+
 /// A device row as stored.
 #[derive(Clone, sqlx::FromRow)]
 pub struct DeviceRow {
@@ -113,6 +119,19 @@ pub struct UserState {
     pub locked_until: i64,
 }
 
+impl UserState {
+    /// True for the state right after the failure that locked the user at `now` (the count
+    /// starts again at zero and the lock runs).
+    pub fn just_locked(&self, now: i64) -> bool {
+        self.failures == 0 && self.locked_until > now
+    }
+
+    /// True when a success has something to clear (failures or a lock escalation).
+    pub fn needs_reset(&self) -> bool {
+        self.failures != 0 || self.last_lock_secs != 0
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct VerifyRow {
     #[sqlx(flatten)]
@@ -160,6 +179,9 @@ const LOCK_USER: [&str; 2] = [
     "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
     "UPDATE users_state SET failures = failures WHERE user_id = $1",
 ];
+/// Clears the failure count and the lock escalation after a success.
+const RESET_FAILURES: &str =
+    "UPDATE users_state SET failures = 0, last_lock_secs = 0 WHERE user_id = $1";
 const COUNT_ACTIVE: &str = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status = 'active'";
 const DELETE_CODES: &str = "DELETE FROM backup_codes WHERE user_id = $1";
 const INSERT_CODE: &str =
@@ -239,28 +261,33 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new device.
-    pub async fn insert_device(&self, d: &DeviceRow) -> Result<()> {
+    /// Stores a new device, with its `device_created` event.
+    pub async fn insert_device(&self, d: &DeviceRow, event: &Event) -> Result<()> {
         let sql = "INSERT INTO devices (id, user_id, name, status, algorithm, digits, period, \
                    key_id, nonce, ciphertext, last_step, created_at, pairing_expires_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-        on_writer!(self, pool => sqlx::query(sql)
-            .bind(&d.id)
-            .bind(&d.user_id)
-            .bind(&d.name)
-            .bind(&d.status)
-            .bind(&d.algorithm)
-            .bind(d.digits)
-            .bind(d.period)
-            .bind(&d.key_id)
-            .bind(&d.nonce)
-            .bind(&d.ciphertext)
-            .bind(d.last_step)
-            .bind(d.created_at)
-            .bind(d.pairing_expires_at)
-            .execute(pool)
-            .await
-            .map(drop))?;
+        on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(sql)
+                .bind(&d.id)
+                .bind(&d.user_id)
+                .bind(&d.name)
+                .bind(&d.status)
+                .bind(&d.algorithm)
+                .bind(d.digits)
+                .bind(d.period)
+                .bind(&d.key_id)
+                .bind(&d.nonce)
+                .bind(&d.ciphertext)
+                .bind(d.last_step)
+                .bind(d.created_at)
+                .bind(d.pairing_expires_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.insert_event(event).await?;
+            tx.commit().await
+        }
+        .await)?;
         Ok(())
     }
 
@@ -320,17 +347,21 @@ impl Store {
         )
     }
 
-    /// Activates a pending, unexpired device and records `step` as used; if it is then the
-    /// user's only active device, `first_codes` replace the user's backup codes, in the same
-    /// transaction.
+    /// Activates a pending device unexpired at `event.at` and records `step` as used; if it
+    /// is then the user's only active device, `first_codes` replace the user's backup codes;
+    /// clears the failure count if `reset_failures`; and writes `event` (`device_confirmed`,
+    /// its detail object gaining `backup_codes_issued`): all in one transaction, nothing if
+    /// not activated.
     pub async fn activate_device(
         &self,
         user_id: &str,
         device_id: &str,
         step: i64,
-        now: i64,
         first_codes: &[CodeTag],
+        reset_failures: bool,
+        event: &Event,
     ) -> Result<Activation> {
+        let now = event.at;
         let activate = "UPDATE devices SET status = 'active', confirmed_at = $1, \
                         last_used_at = $1, last_step = $2 WHERE user_id = $3 AND id = $4 \
                         AND status = 'pending' AND pairing_expires_at > $1 AND last_step < $2";
@@ -369,19 +400,26 @@ impl Store {
                         .await?;
                 }
             }
+            if reset_failures {
+                sqlx::query(RESET_FAILURES).bind(user_id).execute(&mut *tx).await?;
+            }
+            let event = event.clone().with_field("backup_codes_issued", codes_issued.into());
+            tx.insert_event(&event).await?;
             tx.commit().await?;
             Ok(Activation::Activated { codes_issued })
         }
         .await)?)
     }
 
-    /// Replaces the user's backup codes with `codes`, in one transaction; false (nothing
-    /// changed) when the user has no active device.
+    /// Replaces the user's backup codes with `codes` and writes `event`
+    /// (`backup_codes_generated`), in one transaction; false (nothing changed) when the user
+    /// has no active device.
     pub async fn replace_backup_codes(
         &self,
         user_id: &str,
         codes: &[CodeTag],
         now: i64,
+        event: &Event,
     ) -> Result<bool> {
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
@@ -406,6 +444,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            tx.insert_event(event).await?;
             tx.commit().await?;
             Ok(true)
         }
@@ -437,43 +476,125 @@ impl Store {
         )
     }
 
-    /// Uses a backup code: true only for the one request that marks it used.
-    pub async fn use_backup_code(&self, user_id: &str, code: &CodeTag, now: i64) -> Result<bool> {
+    /// Uses a backup code given as its tags (one per ring key): `Some(remaining)` only for
+    /// the one request that marks it used, which in the same transaction clears the failure
+    /// count if `reset_failures` and writes `event` (`backup_code_used`, its detail object
+    /// gaining `remaining`). None (nothing written) when no tag names an unused code.
+    pub async fn use_backup_code(
+        &self,
+        user_id: &str,
+        tags: &[CodeTag],
+        now: i64,
+        reset_failures: bool,
+        event: &Event,
+    ) -> Result<Option<i64>> {
         let sql = "UPDATE backup_codes SET used_at = $1 WHERE user_id = $2 AND key_id = $3 \
                    AND hash = $4 AND used_at IS NULL";
-        Ok(on_writer!(self, pool => sqlx::query(sql)
-            .bind(now)
-            .bind(user_id)
-            .bind(&code.key_id)
-            .bind(&code.tag)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1))?)
+        let remaining = "SELECT COUNT(*) FROM backup_codes WHERE user_id = $1 AND used_at IS NULL";
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let mut used = false;
+            for code in tags {
+                used = sqlx::query(sql)
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(&code.key_id)
+                    .bind(&code.tag)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if used {
+                    break;
+                }
+            }
+            if !used {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(None);
+            }
+            let left: i64 = sqlx::query_scalar(remaining)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if reset_failures {
+                sqlx::query(RESET_FAILURES).bind(user_id).execute(&mut *tx).await?;
+            }
+            tx.insert_event(&event.clone().with_field("remaining", left.into()))
+                .await?;
+            tx.commit().await?;
+            Ok(Some(left))
+        }
+        .await)?)
     }
 
     /// Accepts `step` on an active device: true only for the one request that advances
-    /// `last_step` to it.
-    pub async fn advance_step(&self, device_id: &str, step: i64, now: i64) -> Result<bool> {
+    /// `last_step` to it, which in the same transaction writes `event` (`verify_succeeded`)
+    /// and, only if `reset_failures`, clears the failure count of `event.user_id`. The hot
+    /// path of verify: one transaction, no read.
+    pub async fn advance_step(
+        &self,
+        device_id: &str,
+        step: i64,
+        now: i64,
+        reset_failures: bool,
+        event: &Event,
+    ) -> Result<bool> {
         let sql = "UPDATE devices SET last_step = $1, last_used_at = $2 \
                    WHERE id = $3 AND status = 'active' AND last_step < $1";
-        Ok(on_writer!(self, pool => sqlx::query(sql)
-            .bind(step)
-            .bind(now)
-            .bind(device_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1))?)
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let advanced = sqlx::query(sql)
+                .bind(step)
+                .bind(now)
+                .bind(device_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !advanced {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(false);
+            }
+            if reset_failures {
+                sqlx::query(RESET_FAILURES)
+                    .bind(&event.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.insert_event(event).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await)?)
     }
 
-    /// Deletes a device; false if the user has no such device.
-    pub async fn delete_device(&self, user_id: &str, device_id: &str) -> Result<bool> {
+    /// Deletes a device and writes `event` (`device_removed`), in one transaction; false
+    /// (nothing written) if the user has no such device.
+    pub async fn delete_device(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        event: &Event,
+    ) -> Result<bool> {
         let sql = "DELETE FROM devices WHERE user_id = $1 AND id = $2";
-        Ok(on_writer!(self, pool => sqlx::query(sql)
-            .bind(user_id)
-            .bind(device_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1))?)
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query(sql)
+                .bind(user_id)
+                .bind(device_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !deleted {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(false);
+            }
+            tx.insert_event(event).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        .await)?)
     }
 
     /// Removes pending devices whose pairing ended before `before`.
@@ -499,12 +620,14 @@ impl Store {
 
     /// Counts one failure; the failure that reaches the limit locks the user (the first lock
     /// lasts `base_secs`, each further one twice the previous, at most `max_secs`) and starts
-    /// the count again. Returns the state after the update.
+    /// the count again. Writes `event` (`verify_failed`) and, when this failure locks, a
+    /// `locked` event after it, in the same transaction. Returns the state after the update.
     pub async fn record_failure(
         &self,
         user_id: &str,
         now: i64,
         policy: LockPolicy,
+        event: &Event,
     ) -> Result<UserState> {
         let insert =
             "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING";
@@ -517,24 +640,25 @@ impl Store {
              locked_until = CASE WHEN failures + 1 >= $2 THEN $5 + {next_lock} ELSE locked_until END \
              WHERE user_id = $1 RETURNING failures, last_lock_secs, locked_until"
         );
-        Ok(on_writer!(self, pool => {
-            sqlx::query(insert).bind(user_id).execute(pool).await?;
-            sqlx::query_as::<_, UserState>(&update)
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(insert).bind(user_id).execute(&mut *tx).await?;
+            let after = sqlx::query_as::<_, UserState>(&update)
                 .bind(user_id)
                 .bind(policy.max_failures)
                 .bind(policy.base_secs)
                 .bind(policy.max_secs)
                 .bind(now)
-                .fetch_one(pool)
-                .await
-        })?)
-    }
-
-    /// Clears the failure count and the lock escalation after a success.
-    pub async fn reset_failures(&self, user_id: &str) -> Result<()> {
-        let sql = "UPDATE users_state SET failures = 0, last_lock_secs = 0 WHERE user_id = $1";
-        on_writer!(self, pool => sqlx::query(sql).bind(user_id).execute(pool).await.map(drop))?;
-        Ok(())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.insert_event(event).await?;
+            if after.just_locked(now) {
+                tx.insert_event(&event.locked(&after)).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(after)
+        }
+        .await)?)
     }
 
     /// Devices whose secret is sealed under another key than `active_key_id`.

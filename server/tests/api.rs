@@ -945,6 +945,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/users/{user_id}/backup-codes"),
     ("get", "/v1/users/{user_id}/backup-codes"),
     ("post", "/v1/users/{user_id}/backup-codes/verify"),
+    ("get", "/v1/users/{user_id}/events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

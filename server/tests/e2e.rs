@@ -9,8 +9,6 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use twostep_server::config::Config;
 
@@ -268,45 +266,6 @@ async fn fifty_concurrent_verifies_postgres() {
     concurrent_on(url).await;
 }
 
-/// A running `twostep-server` process; killed on drop.
-struct ServerProcess {
-    child: Child,
-    base: String,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_binary(database_url: &str, encryption_key: &str, max_failures: u32) -> ServerProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twostep-server"))
-        .arg("serve")
-        .env_clear()
-        .env("TWOSTEP_DATABASE_URL", database_url)
-        .env("TWOSTEP_LISTEN", "127.0.0.1:0")
-        .env("TWOSTEP_SERVICE_KEYS", SERVICE_KEY)
-        .env("TWOSTEP_ENCRYPTION_KEYS", encryption_key)
-        .env("TWOSTEP_LOCKOUT_MAX_FAILURES", max_failures.to_string())
-        .env("TWOSTEP_DATABASE_MAX_CONNECTIONS", "8")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("twostep-server listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    ServerProcess { child, base }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_verifies_across_two_processes_on_one_postgres() {
     let Some(url) = fresh_postgres().await else {
@@ -315,8 +274,8 @@ async fn fifty_concurrent_verifies_across_two_processes_on_one_postgres() {
     let key = twostep_server::crypto::KeyRing::generate_entry().unwrap();
     // Both start at once: migrations must serialise between them.
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| spawn_binary(&url, &key, 60));
-        let b = s.spawn(|| spawn_binary(&url, &key, 60));
+        let a = s.spawn(|| spawn_binary(&url, &key, &[("TWOSTEP_LOCKOUT_MAX_FAILURES", "60")]));
+        let b = s.spawn(|| spawn_binary(&url, &key, &[("TWOSTEP_LOCKOUT_MAX_FAILURES", "60")]));
         (a.join().unwrap(), b.join().unwrap())
     });
     let c = Client::new();

@@ -11,78 +11,6 @@ use common::*;
 use serde_json::json;
 use twostep_server::store::Store;
 
-fn encodings(secret_b32: &str) -> Vec<Vec<u8>> {
-    let raw = base32_decode(secret_b32);
-    let hex_lower: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    let e = &base64::engine::general_purpose::STANDARD;
-    let u = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut out = vec![
-        raw.clone(),
-        secret_b32.as_bytes().to_vec(),
-        secret_b32.to_lowercase().into_bytes(),
-        secret_b32.trim_end_matches('=').as_bytes().to_vec(),
-        hex_lower.clone().into_bytes(),
-        hex_lower.to_uppercase().into_bytes(),
-        e.encode(&raw).into_bytes(),
-        e.encode(&raw).trim_end_matches('=').as_bytes().to_vec(),
-        u.encode(&raw).into_bytes(),
-    ];
-    // Also any 8-byte window of the raw secret (a partial leak).
-    out.extend(raw.windows(8).map(<[u8]>::to_vec));
-    out
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Everything the database holds, as bytes.
-async fn dump(app: &TestApp) -> Vec<u8> {
-    match &app.state.store {
-        Store::Sqlite(db) => {
-            let pool = &db.writer;
-            // Flush the WAL into the file, then read every file of the database.
-            sqlx::query("PRAGMA wal_checkpoint(FULL)")
-                .execute(pool)
-                .await
-                .unwrap();
-            let mut all = Vec::new();
-            for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-                all.extend(std::fs::read(entry.unwrap().path()).unwrap());
-            }
-            all
-        }
-        Store::Postgres(pool) => {
-            let mut all = Vec::new();
-            for table in ["devices", "users_state", "backup_codes", "_sqlx_migrations"] {
-                let rows: Vec<String> =
-                    sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM {table} t"))
-                        .fetch_all(pool)
-                        .await
-                        .unwrap();
-                for r in rows {
-                    all.extend(r.into_bytes());
-                }
-            }
-            let blobs: Vec<(Vec<u8>, Vec<u8>)> =
-                sqlx::query_as("SELECT nonce, ciphertext FROM devices")
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
-            for (n, c) in blobs {
-                all.extend(n);
-                all.extend(c);
-            }
-            let tags: Vec<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM backup_codes")
-                .fetch_all(pool)
-                .await
-                .unwrap();
-            all.extend(tags.concat());
-            all
-        }
-    }
-}
-
 async fn no_secret_in_dump(app: TestApp) {
     let mut secrets = Vec::new();
     for user in ["alice", "bob", "carol"] {
@@ -97,7 +25,7 @@ async fn no_secret_in_dump(app: TestApp) {
     // The dump does hold the (non-secret) user ids: the search works.
     assert!(contains(&bytes, b"carol"));
     for s in &secrets {
-        for enc in encodings(s) {
+        for enc in secret_encodings(s) {
             assert!(
                 !contains(&bytes, &enc),
                 "a secret leaked in an encoding of {} bytes",
@@ -118,32 +46,6 @@ async fn dump_holds_no_secret_postgres() {
         return;
     };
     no_secret_in_dump(TestApp::with(Db::Postgres(url), |_| {}).await).await;
-}
-
-/// A backup code as the user sees it, in every spelling and encoding that could leak.
-fn code_encodings(shown: &str) -> Vec<Vec<u8>> {
-    let e = &base64::engine::general_purpose::STANDARD;
-    let u = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let plain = shown.replace('-', "");
-    let mut out = Vec::new();
-    for text in [
-        shown.to_string(),
-        shown.to_uppercase(),
-        plain.clone(),
-        plain.to_uppercase(),
-        shown.replace('-', " "),
-    ] {
-        let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
-        out.push(hex.to_uppercase().into_bytes());
-        out.push(hex.into_bytes());
-        out.push(e.encode(&text).into_bytes());
-        out.push(u.encode(&text).into_bytes());
-        out.push(text.into_bytes());
-    }
-    // Each half of the code (a partial leak).
-    out.push(plain.as_bytes()[..12].to_vec());
-    out.push(plain.as_bytes()[12..].to_vec());
-    out
 }
 
 /// The tag API.md/crypto.rs document, computed here with the hmac crate: HMAC-SHA-256 under

@@ -6,6 +6,7 @@ use crate::api::{
     BackupCodeStatus, BackupCodeVerifyResponse, BackupCodesResponse, CodeRequest, ErrorBody,
 };
 use crate::auth::Caller;
+use crate::client::ClientInfo;
 use crate::domain;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
@@ -28,11 +29,12 @@ use axum::response::IntoResponse;
 )]
 pub async fn regenerate(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath(user_id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&caller, &user_id)?;
-    let codes = domain::regenerate_backup_codes(&state, &user_id).await?;
+    let codes = domain::regenerate_backup_codes(&state, &user_id, &client).await?;
     Ok((
         StatusCode::CREATED,
         [(header::CACHE_CONTROL, "no-store")],
@@ -79,12 +81,13 @@ pub async fn status(
 )]
 pub async fn verify(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath(user_id): ApiPath<String>,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<Json<BackupCodeVerifyResponse>, ApiError> {
     authorize(&caller, &user_id)?;
-    let result = domain::verify_backup_code(&state, &user_id, &req.code).await;
+    let result = domain::verify_backup_code(&state, &user_id, &req.code, &client).await;
     state
         .metrics
         .verify_outcome(super::verify::outcome(&result));

@@ -7,6 +7,7 @@ use crate::api::{
     ErrorBody,
 };
 use crate::auth::Caller;
+use crate::client::ClientInfo;
 use crate::domain;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -40,6 +41,7 @@ pub struct CreateQuery {
 )]
 pub async fn create(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath(user_id): ApiPath<String>,
     ApiQuery(query): ApiQuery<CreateQuery>,
@@ -51,7 +53,7 @@ pub async fn create(
         Some("svg") => true,
         Some(_) => return Err(ApiError::BadRequest("qr must be \"svg\"".into())),
     };
-    let (device, uri) = domain::create_device(&state, &user_id, req).await?;
+    let (device, uri) = domain::create_device(&state, &user_id, req, &client).await?;
     let otpauth_uri = uri.to_string();
     let qr_svg = if want_svg {
         Some(domain::qr_svg(&otpauth_uri)?)
@@ -87,12 +89,13 @@ pub async fn create(
 )]
 pub async fn confirm(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath((user_id, device_id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&caller, &user_id)?;
-    let outcome = domain::confirm_device(&state, &user_id, &device_id, &req.code).await;
+    let outcome = domain::confirm_device(&state, &user_id, &device_id, &req.code, &client).await;
     state
         .metrics
         .verify_outcome(super::verify::outcome(&outcome));
@@ -140,10 +143,11 @@ pub async fn list(
 )]
 pub async fn remove(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath((user_id, device_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     authorize(&caller, &user_id)?;
-    domain::delete_device(&state, &user_id, &device_id).await?;
+    domain::delete_device(&state, &user_id, &device_id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 
 pub mod backup_codes;
 pub mod devices;
+pub mod events;
 pub mod mfa;
 pub mod ops;
 pub mod verify;

@@ -4,6 +4,7 @@ use super::authorize;
 use crate::AppState;
 use crate::api::{CodeRequest, ErrorBody, VerifyResponse};
 use crate::auth::Caller;
+use crate::client::ClientInfo;
 use crate::domain;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
@@ -36,12 +37,13 @@ pub(crate) fn outcome<T>(result: &Result<T, ApiError>) -> &'static str {
 )]
 pub async fn verify(
     caller: Caller,
+    client: ClientInfo,
     State(state): State<AppState>,
     ApiPath(user_id): ApiPath<String>,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     authorize(&caller, &user_id)?;
-    let result = domain::verify(&state, &user_id, &req.code).await;
+    let result = domain::verify(&state, &user_id, &req.code, &client).await;
     state.metrics.verify_outcome(outcome(&result));
     let device_id = result?;
     Ok(Json(VerifyResponse {

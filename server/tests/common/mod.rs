@@ -4,9 +4,11 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use std::io::BufRead;
 use std::sync::Arc;
 use tower::ServiceExt;
 use twostep_server::clock::{Clock, ManualClock, SystemClock};
@@ -173,6 +175,39 @@ impl TestApp {
                     .unwrap_or_else(Body::empty),
             )
             .unwrap();
+        self.send(req).await
+    }
+
+    /// Like `call`, as a client connected from `peer` (what the server binary passes as
+    /// connect info) sending the extra `headers`.
+    pub async fn call_from(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        peer: std::net::SocketAddr,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {SERVICE_KEY}"))
+            .extension(axum::extract::ConnectInfo(peer));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    /// Sends a request through the router.
+    pub async fn send(&self, req: Request<Body>) -> Reply {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -228,6 +263,173 @@ impl TestApp {
             Some(serde_json::json!({ "code": code })),
         )
         .await
+    }
+}
+
+/// A running `twostep-server` process; killed on drop.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real `twostep-server` binary on an ephemeral port of 127.0.0.1 with a clean
+/// environment: the database, the key, the test service key, and `env` on top.
+pub fn spawn_binary(
+    database_url: &str,
+    encryption_key: &str,
+    env: &[(&str, &str)],
+) -> ServerProcess {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twostep-server"))
+        .arg("serve")
+        .env_clear()
+        .env("TWOSTEP_DATABASE_URL", database_url)
+        .env("TWOSTEP_LISTEN", "127.0.0.1:0")
+        .env("TWOSTEP_SERVICE_KEYS", SERVICE_KEY)
+        .env("TWOSTEP_ENCRYPTION_KEYS", encryption_key)
+        .env("TWOSTEP_DATABASE_MAX_CONNECTIONS", "8")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("twostep-server listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    ServerProcess { child, base }
+}
+
+/// A TOTP secret (base32) in every encoding that could leak, and each 8-byte window of it.
+pub fn secret_encodings(secret_b32: &str) -> Vec<Vec<u8>> {
+    let raw = base32_decode(secret_b32);
+    let hex_lower: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let e = &base64::engine::general_purpose::STANDARD;
+    let u = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut out = vec![
+        raw.clone(),
+        secret_b32.as_bytes().to_vec(),
+        secret_b32.to_lowercase().into_bytes(),
+        secret_b32.trim_end_matches('=').as_bytes().to_vec(),
+        hex_lower.clone().into_bytes(),
+        hex_lower.to_uppercase().into_bytes(),
+        e.encode(&raw).into_bytes(),
+        e.encode(&raw).trim_end_matches('=').as_bytes().to_vec(),
+        u.encode(&raw).into_bytes(),
+    ];
+    // Also any 8-byte window of the raw secret (a partial leak).
+    out.extend(raw.windows(8).map(<[u8]>::to_vec));
+    out
+}
+
+/// True when `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A backup code as the user sees it, in every spelling and encoding that could leak.
+pub fn code_encodings(shown: &str) -> Vec<Vec<u8>> {
+    let e = &base64::engine::general_purpose::STANDARD;
+    let u = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let plain = shown.replace('-', "");
+    let mut out = Vec::new();
+    for text in [
+        shown.to_string(),
+        shown.to_uppercase(),
+        plain.clone(),
+        plain.to_uppercase(),
+        shown.replace('-', " "),
+    ] {
+        let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+        out.push(hex.to_uppercase().into_bytes());
+        out.push(hex.into_bytes());
+        out.push(e.encode(&text).into_bytes());
+        out.push(u.encode(&text).into_bytes());
+        out.push(text.into_bytes());
+    }
+    // Each half of the code (a partial leak).
+    out.push(plain.as_bytes()[..12].to_vec());
+    out.push(plain.as_bytes()[12..].to_vec());
+    out
+}
+
+/// Runs one statement on the database (the writer on SQLite), for tests that need to reach
+/// behind the API.
+pub async fn exec_sql(app: &TestApp, sql: &str) {
+    match &app.state.store {
+        Store::Sqlite(db) => sqlx::query(sql).execute(&db.writer).await.map(drop),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Everything the database holds, as bytes: on SQLite every file of the database after a
+/// checkpoint; on PostgreSQL every row of every table as JSON text, plus every binary
+/// column's raw bytes.
+pub async fn dump(app: &TestApp) -> Vec<u8> {
+    match &app.state.store {
+        Store::Sqlite(db) => {
+            let pool = &db.writer;
+            // Flush the WAL into the file, then read every file of the database.
+            sqlx::query("PRAGMA wal_checkpoint(FULL)")
+                .execute(pool)
+                .await
+                .unwrap();
+            let mut all = Vec::new();
+            for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+                all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+            }
+            all
+        }
+        Store::Postgres(pool) => {
+            let mut all = Vec::new();
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            assert!(tables.len() >= 5, "{tables:?}");
+            for table in &tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM {table} t"))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                for r in rows {
+                    all.extend(r.into_bytes());
+                }
+            }
+            let binary: Vec<(String, String)> = sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND data_type = 'bytea'",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            for (table, column) in binary {
+                let blobs: Vec<Option<Vec<u8>>> =
+                    sqlx::query_scalar(&format!("SELECT {column} FROM {table}"))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                all.extend(blobs.into_iter().flatten().flatten());
+            }
+            all
+        }
     }
 }
 

@@ -44,25 +44,14 @@ class RegistrationTest {
         return "$header.$claims.${b64url(mac.doFinal("$header.$claims".toByteArray()))}"
     }
 
-    /** The app's HTTP client: java.net.http, returning every answer (4xx and 5xx too). */
-    class JavaNetTransport(private val http: HttpClient) : HttpTransport {
+    /** The SDK's java.net.http transport, recording what the SDK asked it to send. */
+    class RecordingTransport(http: HttpClient) : HttpTransport {
+        private val inner = JavaNetTransport(http, Duration.ofSeconds(10))
         val requests = mutableListOf<HttpRequest>()
 
         override fun send(request: HttpRequest): HttpResponse {
             synchronized(requests) { requests.add(request) }
-            val body = request.body?.let { JHttpRequest.BodyPublishers.ofByteArray(it) }
-                ?: JHttpRequest.BodyPublishers.noBody()
-            val builder = JHttpRequest.newBuilder(URI.create(request.url))
-                .timeout(Duration.ofSeconds(10))
-                .method(request.method, body)
-            request.headers.forEach { builder.header(it.name, it.value) }
-            val response = try {
-                http.send(builder.build(), JHttpResponse.BodyHandlers.ofByteArray())
-            } catch (e: java.io.IOException) {
-                throw TransportException.Failed(e.toString())
-            }
-            val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
-            return HttpResponse(response.statusCode().toUShort(), headers, response.body())
+            return inner.send(request)
         }
     }
 
@@ -85,7 +74,7 @@ class RegistrationTest {
     fun registerConfirmVerifyReuse() {
         val user = newUser()
         val token = userToken(user)
-        val transport = JavaNetTransport(http)
+        val transport = RecordingTransport(http)
         DeviceRegistration(url, user, token, transport).use { reg ->
             val pending = reg.begin("Pixel 8", "Acme", "alice@acme.test")
             assertEquals(DeviceStatus.PENDING, pending.device.status)

@@ -1,41 +1,12 @@
 // The enrolment screen of an app, on the console: registers this machine as a TOTP device
-// of a twostep-server user through the twostep SDK, over a java.net.http transport.
+// of a twostep-server user through the twostep SDK, over its java.net.http transport
+// (dev.twostep.JavaNetTransport; the SDK calls it on the calling thread, never the UI thread).
 package dev.twostep.example
 
 import dev.twostep.DeviceRegistration
-import dev.twostep.HttpHeader
-import dev.twostep.HttpRequest
-import dev.twostep.HttpResponse
-import dev.twostep.HttpTransport
-import dev.twostep.TransportException
+import dev.twostep.JavaNetTransport
 import dev.twostep.TwostepException
-import java.net.URI
-import java.net.http.HttpClient
-import java.time.Duration
 import kotlin.system.exitProcess
-import java.net.http.HttpRequest as JHttpRequest
-import java.net.http.HttpResponse as JHttpResponse
-
-/** The app's HTTP client. The SDK calls it on the calling thread: never the UI thread. */
-class JavaNetTransport : HttpTransport {
-    private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
-
-    override fun send(request: HttpRequest): HttpResponse {
-        val body = request.body?.let { JHttpRequest.BodyPublishers.ofByteArray(it) }
-            ?: JHttpRequest.BodyPublishers.noBody()
-        val builder = JHttpRequest.newBuilder(URI.create(request.url))
-            .timeout(Duration.ofSeconds(20))
-            .method(request.method, body)
-        request.headers.forEach { builder.header(it.name, it.value) }
-        val response = try {
-            http.send(builder.build(), JHttpResponse.BodyHandlers.ofByteArray())
-        } catch (e: java.io.IOException) {
-            throw TransportException.Failed(e.toString())
-        }
-        val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
-        return HttpResponse(response.statusCode().toUShort(), headers, response.body())
-    }
-}
 
 const val USAGE = "usage: --server URL --user USER_ID --token USER_JWT [--name DEVICE_NAME]"
 
