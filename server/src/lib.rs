@@ -13,11 +13,15 @@ pub mod api;
 #[cfg(feature = "runtime")]
 mod app;
 #[cfg(feature = "runtime")]
+pub mod assertion;
+#[cfg(feature = "runtime")]
 pub mod audit;
 #[cfg(feature = "runtime")]
 pub mod auth;
 #[cfg(feature = "runtime")]
 pub mod backup;
+#[cfg(feature = "runtime")]
+pub mod challenge;
 #[cfg(feature = "runtime")]
 pub mod cli;
 #[cfg(feature = "runtime")]
