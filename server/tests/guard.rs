@@ -583,3 +583,109 @@ async fn fetches_and_refreshes_the_jwks_at_most_once_per_interval() {
         Err(JwksError::Fetch(_))
     ));
 }
+
+// ---- The real server's assertions (in process, on the test clock) ----
+
+#[cfg(feature = "runtime")]
+mod common;
+
+/// A challenge verified on the real router gives an assertion the guard accepts against the
+/// router's own `/v1/jwks.json`; it expires with the server's lifetime; after a key rotation
+/// (a new active key, the old one kept) the JWKS still lists the old key, so assertions
+/// issued before the rotation stay valid until `exp`, and new ones use the new `kid`.
+#[cfg(feature = "runtime")]
+#[tokio::test]
+async fn accepts_the_real_servers_assertions_across_a_key_rotation() {
+    use common::TestApp;
+
+    let mut app = TestApp::sqlite().await;
+    let (_, secret) = app.pair_active("alice").await;
+    let first = server_login(&app, &secret, app.now() + 30).await;
+    let v = Verifier::from_jwks_json(&server_jwks(&app).await, "twostep")
+        .unwrap()
+        .with_clock(app.clock.clone());
+    let a = v.verify(&first).await.unwrap();
+    assert_eq!(
+        (a.user_id.as_str(), a.amr.as_slice()),
+        ("alice", &["otp".to_string()][..])
+    );
+    assert_eq!(a.auth_time, app.now());
+    assert_eq!(
+        a.expires_at - a.issued_at,
+        app.state.config.assertion_lifetime_secs
+    );
+    // Another issuer configured in the guard: refused.
+    let other = Verifier::from_jwks_json(&server_jwks(&app).await, "acme").unwrap();
+    assert_eq!(
+        other.with_clock(app.clock.clone()).verify(&first).await,
+        Err(GuardError::WrongIssuer)
+    );
+
+    // Rotation: a new active key beside the old one.
+    let old_entry = app.state.config.encryption_keys[0].clone();
+    let new_entry = twostep_server::crypto::KeyRing::generate_entry()
+        .unwrap()
+        .to_string();
+    let new_id = new_entry.split(':').next().unwrap().to_string();
+    let mut config = (*app.state.config).clone();
+    config.encryption_keys = vec![old_entry, new_entry];
+    config.active_key = Some(new_id.clone());
+    app.state.store.close().await;
+    app.state = common::build_state(config, app.clock.clone()).await;
+    app.router = twostep_server::app(app.state.clone());
+
+    app.clock.advance(60);
+    let second = server_login(&app, &secret, app.now()).await;
+    let rotated = Verifier::from_jwks_json(&server_jwks(&app).await, "twostep")
+        .unwrap()
+        .with_clock(app.clock.clone());
+    assert!(
+        rotated.verify(&first).await.is_ok(),
+        "pre-rotation assertion"
+    );
+    assert_eq!(rotated.verify(&second).await.unwrap().user_id, "alice");
+    // The verifier that only knows the old JWKS cannot know the new kid.
+    assert_eq!(v.verify(&second).await, Err(GuardError::UnknownKey));
+
+    // Past exp (plus the default 30 s leeway): expired.
+    app.clock
+        .advance(app.state.config.assertion_lifetime_secs + 30);
+    assert_eq!(rotated.verify(&first).await, Err(GuardError::Expired));
+}
+
+/// Logs alice in through a challenge with the code of `at`; the assertion.
+#[cfg(feature = "runtime")]
+async fn server_login(app: &common::TestApp, secret: &str, at: u64) -> String {
+    use axum::http::Method;
+    use common::{SERVICE_KEY, totp_sha1};
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/challenges",
+            Some(SERVICE_KEY),
+            Some(json!({"user_id": "alice"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json["challenge_id"].as_str().unwrap().to_string();
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/v1/challenges/{id}/verify"),
+            Some(SERVICE_KEY),
+            Some(json!({ "code": totp_sha1(secret, at) })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json["assertion"].as_str().unwrap().to_string()
+}
+
+/// The router's `/v1/jwks.json`, fetched without credentials.
+#[cfg(feature = "runtime")]
+async fn server_jwks(app: &common::TestApp) -> String {
+    let r = app
+        .call(axum::http::Method::GET, "/v1/jwks.json", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.text
+}

@@ -1,9 +1,13 @@
 //! The host's calls to twostep-server, authenticated with the service key. The key stays in
 //! this process: the browser only ever talks to the host.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::time::Duration;
+use twostep_server::api::{
+    ChallengeCreated, ChallengeVerified, CreateChallengeRequest, MfaStatus, TrustedDeviceCheck,
+    TrustedDeviceCheckRequest, VerifyChallengeRequest,
+};
 
 /// A twostep-server and the service key to act on its users.
 pub struct Twostep {
@@ -33,22 +37,6 @@ pub enum Failure {
     Unavailable,
 }
 
-/// The answer to a verified challenge.
-#[derive(Debug, Deserialize)]
-pub struct Verified {
-    /// The signed assertion (a JWT).
-    pub assertion: String,
-    /// Set when "remember this device" was asked for.
-    pub trusted_device: Option<TrustedDevice>,
-}
-
-/// A new trusted-device token.
-#[derive(Debug, Deserialize)]
-pub struct TrustedDevice {
-    /// The token, shown once: it goes into the browser's cookie.
-    pub token: String,
-}
-
 /// How the user proves the second factor.
 #[derive(Debug)]
 pub enum Proof<'a> {
@@ -71,18 +59,19 @@ impl Twostep {
         })
     }
 
+    /// Sends a request; the status, the body and `Retry-After`.
     async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<Value>,
-    ) -> Result<(u16, Value, Option<u64>), Failure> {
+        body: Option<&impl Serialize>,
+    ) -> Result<(u16, axum::body::Bytes, Option<u64>), Failure> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.service_key);
         if let Some(body) = body {
-            request = request.json(&body);
+            request = request.json(body);
         }
         let response = request.send().await.map_err(|_| Failure::Unavailable)?;
         let status = response.status().as_u16();
@@ -91,33 +80,28 @@ impl Twostep {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let json = response.json().await.unwrap_or(Value::Null);
-        Ok((status, json, retry_after))
+        let body = response.bytes().await.map_err(|_| Failure::Unavailable)?;
+        Ok((status, body, retry_after))
     }
 
     /// Whether the user has an active authenticator (`GET /v1/users/{id}/mfa`).
     pub async fn mfa_enabled(&self, user: &str) -> Result<bool, Failure> {
-        match self
-            .send(reqwest::Method::GET, &format!("/v1/users/{user}/mfa"), None)
-            .await?
-        {
-            (200, json, _) => json["enabled"].as_bool().ok_or(Failure::Unavailable),
+        let path = format!("/v1/users/{user}/mfa");
+        match self.send(reqwest::Method::GET, &path, None::<&()>).await? {
+            (200, body, _) => parse::<MfaStatus>(&body).map(|s| s.enabled),
             _ => Err(Failure::Unavailable),
         }
     }
 
     /// Whether `token` is a valid trusted-device token of `user`.
     pub async fn is_trusted(&self, user: &str, token: &str) -> Result<bool, Failure> {
-        let body = json!({ "user_id": user, "token": token });
-        match self
-            .send(
-                reqwest::Method::POST,
-                "/v1/trusted-devices/check",
-                Some(body),
-            )
-            .await?
-        {
-            (200, json, _) => json["trusted"].as_bool().ok_or(Failure::Unavailable),
+        let body = TrustedDeviceCheckRequest {
+            user_id: user.into(),
+            token: token.into(),
+        };
+        let path = "/v1/trusted-devices/check";
+        match self.send(reqwest::Method::POST, path, Some(&body)).await? {
+            (200, body, _) => parse::<TrustedDeviceCheck>(&body).map(|c| c.trusted),
             _ => Err(Failure::Unavailable),
         }
     }
@@ -129,44 +113,42 @@ impl Twostep {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<String, Failure> {
-        let mut body = json!({ "user_id": user });
-        if let Some(ip) = ip {
-            body["ip"] = json!(ip);
-        }
-        if let Some(ua) = user_agent {
-            body["user_agent"] = json!(ua);
-        }
+        let body = CreateChallengeRequest {
+            user_id: user.into(),
+            ip,
+            user_agent,
+        };
         match self
-            .send(reqwest::Method::POST, "/v1/challenges", Some(body))
+            .send(reqwest::Method::POST, "/v1/challenges", Some(&body))
             .await?
         {
-            (201, json, _) => json["challenge_id"]
-                .as_str()
-                .map(str::to_string)
-                .ok_or(Failure::Unavailable),
+            (201, body, _) => parse::<ChallengeCreated>(&body).map(|c| c.challenge_id),
             (429, _, retry) => Err(Failure::Locked(retry.unwrap_or(60))),
             _ => Err(Failure::Unavailable),
         }
     }
 
-    /// Verifies the challenge with a code or backup code.
+    /// Verifies the challenge with a code or backup code; with `remember` (a label for the
+    /// device) the answer also carries a trusted-device token.
     pub async fn verify(
         &self,
         challenge_id: &str,
         proof: Proof<'_>,
         remember: Option<&str>,
-    ) -> Result<Verified, Failure> {
-        let mut body = match proof {
-            Proof::Code(c) => json!({ "code": c }),
-            Proof::BackupCode(c) => json!({ "backup_code": c }),
+    ) -> Result<ChallengeVerified, Failure> {
+        let (code, backup_code) = match proof {
+            Proof::Code(c) => (Some(c.to_string()), None),
+            Proof::BackupCode(c) => (None, Some(c.to_string())),
         };
-        if let Some(label) = remember {
-            body["remember_device"] = json!(true);
-            body["device_label"] = json!(label);
-        }
+        let body = VerifyChallengeRequest {
+            code,
+            backup_code,
+            remember_device: remember.map(|_| true),
+            device_label: remember.map(str::to_string),
+        };
         let path = format!("/v1/challenges/{challenge_id}/verify");
-        match self.send(reqwest::Method::POST, &path, Some(body)).await? {
-            (200, json, _) => serde_json::from_value(json).map_err(|_| Failure::Unavailable),
+        match self.send(reqwest::Method::POST, &path, Some(&body)).await? {
+            (200, body, _) => parse::<ChallengeVerified>(&body),
             (400 | 422, _, _) => Err(Failure::InvalidCode),
             (404 | 409 | 410, _, _) => Err(Failure::ChallengeOver),
             (429, _, retry) => Err(Failure::Locked(retry.unwrap_or(60))),
@@ -177,9 +159,16 @@ impl Twostep {
     /// Revokes every trusted device of the user.
     pub async fn forget_devices(&self, user: &str) -> Result<(), Failure> {
         let path = format!("/v1/users/{user}/trusted-devices");
-        match self.send(reqwest::Method::DELETE, &path, None).await? {
+        match self
+            .send(reqwest::Method::DELETE, &path, None::<&()>)
+            .await?
+        {
             (204, _, _) => Ok(()),
             _ => Err(Failure::Unavailable),
         }
     }
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body).map_err(|_| Failure::Unavailable)
 }

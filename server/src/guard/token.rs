@@ -1,5 +1,6 @@
 //! The assertion token: strict JWS compact parsing, the Ed25519 check and the claims.
 
+use crate::api::AssertionClaims;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -131,19 +132,6 @@ struct Header {
     kid: Option<String>,
 }
 
-/// The claims as sent; unknown claims are ignored (the server may add some).
-#[derive(Deserialize)]
-struct Claims {
-    iss: String,
-    sub: String,
-    amr: Vec<String>,
-    auth_time: u64,
-    challenge_id: String,
-    iat: u64,
-    exp: u64,
-    jti: String,
-}
-
 /// A token split and decoded up to the signature check.
 pub(crate) struct Parsed<'a> {
     pub(crate) kid: String,
@@ -207,7 +195,9 @@ impl Parsed<'_> {
     ) -> Result<Assertion, GuardError> {
         key.verify_strict(self.signing_input, &self.signature)
             .map_err(|_| GuardError::BadSignature)?;
-        let c: Claims = serde_json::from_slice(&self.payload).map_err(|_| GuardError::Malformed)?;
+        // The wire type of the claims; unknown claims are ignored (the server may add some).
+        let c: AssertionClaims =
+            serde_json::from_slice(&self.payload).map_err(|_| GuardError::Malformed)?;
         if c.iss != issuer {
             return Err(GuardError::WrongIssuer);
         }
