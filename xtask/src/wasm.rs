@@ -19,12 +19,18 @@ struct Variant {
     name: &'static str,
     features: &'static str,
     what: &'static str,
+    /// The package exports this build has (what its size entry re-exports).
+    exports: &'static str,
 }
+
+/// Exports of every build.
+const COMMON: &str = "default, initSync, isTwostepError, generateSecret, parseUri, buildUri";
 
 const FULL: Variant = Variant {
     name: "full",
     features: "otp,qr,migration",
     what: "codes, key URIs, QR, migration import",
+    exports: "Totp, hotp, qrSvg, qrPng, qrDataUrl, importMigration",
 };
 
 /// The builds the size report compares, each with the JavaScript bundles (entry files in
@@ -36,6 +42,7 @@ const VARIANTS: [(Variant, &[&str], &str); 3] = [
             name: "totp",
             features: "otp",
             what: "codes + key URIs, no QR",
+            exports: "Totp, hotp",
         },
         &["otpauth", "otplib"],
         "otpauth",
@@ -45,6 +52,7 @@ const VARIANTS: [(Variant, &[&str], &str); 3] = [
             name: "pairing",
             features: "qr",
             what: "key URIs + QR, no HMAC",
+            exports: "qrSvg, qrPng, qrDataUrl",
         },
         &["qrcode"],
         "qrcode",
@@ -210,6 +218,20 @@ const WASM_FEATURES: [&str; 6] = [
     "--enable-multivalue",
 ];
 
+/// Puts the public API layer (`js/api.js`, importing wasm-bindgen's module `module`) and the
+/// target's entry `index.js` (from `js/<entry>`) into `dir`, wasm-bindgen's output for one
+/// target.
+fn add_api(dir: &Path, entry: &str, module: &str) -> Result<()> {
+    let js = wasm_dir().join("js");
+    let api = fs::read_to_string(js.join("api.js"))?;
+    fs::write(
+        dir.join("api.js"),
+        api.replace("'./twostep_wasm.js'", &format!("'./{module}'")),
+    )?;
+    fs::copy(js.join(entry), dir.join("index.js"))?;
+    Ok(())
+}
+
 /// The npm package directory: `wasm/pkg/twostep-wasm`.
 pub fn package_dir() -> PathBuf {
     pkg_dir().join("twostep-wasm")
@@ -236,7 +258,23 @@ pub fn build() -> Result<PathBuf> {
         node.join(format!("{CRATE_FILE}.cjs")),
     )?;
     let js = wasm_dir().join("js");
-    fs::copy(js.join("node.js"), node.join("index.js"))?;
+    for (target, entry, module) in [
+        ("web", "web.js", "twostep_wasm.js"),
+        ("bundler", "bundler.js", "twostep_wasm.js"),
+        ("node", "node.js", "twostep_wasm.cjs"),
+    ] {
+        add_api(&out.join(target), entry, module)?;
+    }
+    // `require("twostep-wasm")`: the ESM entry bundled as CommonJS over the same module.
+    exec(Command::new(tools_bin("esbuild")).current_dir(&node).args([
+        "index.js",
+        "--bundle",
+        "--format=cjs",
+        "--platform=node",
+        "--log-level=warning",
+        "--external:./twostep_wasm.cjs",
+        "--outfile=index.cjs",
+    ]))?;
     fs::copy(js.join("index.d.ts"), out.join("index.d.ts"))?;
     fs::copy(wasm_dir().join("README.md"), out.join("README.md"))?;
     let version = workspace_version()?;
@@ -264,7 +302,7 @@ pub fn build() -> Result<PathBuf> {
         &tarball.to_string_lossy(),
     ]))?;
 
-    step("type-check index.d.ts against a usage file and the generated declarations (tsc)");
+    step("type-check index.d.ts against a usage file (tsc)");
     exec(
         Command::new(tools_bin("tsc"))
             .args(["-p", &tests.join("ts/tsconfig.json").to_string_lossy()]),
@@ -381,8 +419,8 @@ fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
-/// `cargo xtask size`: what a browser downloads for each build (.wasm + JS glue of the `web`
-/// target minified by esbuild, raw and gzip -9) beside the npm packages it replaces, bundled with esbuild for the
+/// `cargo xtask size`: what a browser downloads for each build (.wasm + the JavaScript of
+/// the `web` entry bundled and minified by esbuild, raw and gzip -9) beside the npm packages it replaces, bundled with esbuild for the
 /// same functions, then where the bytes of the full build go (twiggy).
 pub fn size(_args: &[String]) -> Result<()> {
     ensure_target(TARGET)?;
@@ -435,9 +473,19 @@ pub fn size(_args: &[String]) -> Result<()> {
             )?;
         }
         let wasm = dir.join(format!("web/{CRATE_FILE}_bg.wasm"));
-        // The glue as a bundler ships it (the JavaScript packages are measured minified too).
+        // The JavaScript as a bundler ships it: the API layer and wasm-bindgen's glue for
+        // this build's exports, bundled and minified like the JavaScript packages.
+        add_api(&dir.join("web"), "web.js", &format!("{CRATE_FILE}.js"))?;
+        let entry = dir.join("entry.mjs");
+        fs::write(
+            &entry,
+            format!(
+                "export {{ {COMMON}, {} }} from './web/index.js';\n",
+                variant.exports
+            ),
+        )?;
         let glue = dir.join("glue.min.js");
-        esbuild(&dir.join(format!("web/{CRATE_FILE}.js")), &glue)?;
+        esbuild(&entry, &glue)?;
         let (wasm_raw, wasm_gz) = download(std::slice::from_ref(&wasm))?;
         let (glue_raw, glue_gz) = download(&[glue])?;
         rows.push((
