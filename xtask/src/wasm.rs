@@ -5,7 +5,7 @@
 //! version of the `wasm-bindgen` crate, `wasm-opt` (npm `binaryen`), TypeScript, esbuild,
 //! Vite and playwright-core from npm into `wasm/tools/node_modules`, Chromium from Debian.
 
-use crate::util::{cargo, ensure_apt, ensure_target, exec, root, step};
+use crate::util::{cargo, ensure_apt, exec, root, step};
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -114,6 +114,40 @@ fn ensure_wasm_bindgen() -> Result<()> {
     Ok(())
 }
 
+/// Nightly Rust with the standard library's sources (`rust-src`), for `-Zbuild-std`;
+/// installed when missing.
+fn ensure_nightly_src() -> Result<()> {
+    let sysroot = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--print", "sysroot"])
+        .output();
+    let sysroot = match sysroot {
+        Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
+        _ => {
+            step("install nightly Rust with rust-src (for -Zbuild-std)");
+            return exec(Command::new("rustup").args([
+                "toolchain",
+                "install",
+                "nightly",
+                "--profile",
+                "minimal",
+                "--component",
+                "rust-src",
+            ]));
+        }
+    };
+    if !sysroot.join("lib/rustlib/src/rust/library/core").exists() {
+        step("add rust-src to nightly Rust (for -Zbuild-std)");
+        exec(Command::new("rustup").args([
+            "component",
+            "add",
+            "rust-src",
+            "--toolchain",
+            "nightly",
+        ]))?;
+    }
+    Ok(())
+}
+
 /// The npm tools of `wasm/tools/package.json`, installed when missing.
 fn ensure_npm_tools() -> Result<()> {
     ensure_apt(&[("node", "nodejs"), ("npm", "npm")])?;
@@ -140,16 +174,26 @@ fn build_variant(variant: &Variant, targets: &[&str], out: &Path) -> Result<()> 
         variant.name, variant.what
     ));
     // wasm-bindgen reads the `target_features` section, which `strip` would remove;
-    // wasm-opt strips the result instead.
+    // wasm-opt strips the result instead. Nightly rebuilds core and alloc with the
+    // `immediate-abort` panic strategy (the smallest-binary recipe of the Rust wasm book and
+    // min-sized-rust): no bounds-check or overflow panic formats a message or records a
+    // location, where `panic = "abort"` still keeps every message and file name in .rodata.
     exec(
-        cargo()
+        Command::new("rustup")
+            .current_dir(root())
             .env("CARGO_PROFILE_WASM_STRIP", "false")
+            .env("CARGO_PROFILE_WASM_PANIC", "immediate-abort")
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
                 WASM_RUSTFLAGS,
             )
             .args([
+                "run",
+                "nightly",
+                "cargo",
                 "build",
+                "-Zbuild-std=core,alloc",
+                "-Zpanic-immediate-abort",
                 "-p",
                 "twostep-wasm",
                 "--target",
@@ -239,7 +283,7 @@ pub fn package_dir() -> PathBuf {
 
 /// `cargo xtask wasm`: the npm package in `wasm/pkg/twostep-wasm` and its `npm pack` tarball.
 pub fn build() -> Result<PathBuf> {
-    ensure_target(TARGET)?;
+    ensure_nightly_src()?;
     ensure_wasm_bindgen()?;
     ensure_npm_tools()?;
     let out = package_dir();
@@ -385,6 +429,8 @@ fn esbuild(entry: &Path, out: &Path) -> Result<()> {
                 "--format=esm",
                 "--platform=browser",
                 "--log-level=warning",
+                // The API layer names every export; a smaller build lacks some.
+                "--log-override:import-is-undefined=silent",
             ])
             .arg(format!("--outfile={}", out.display())),
     )
@@ -423,7 +469,7 @@ fn kb(bytes: u64) -> String {
 /// the `web` entry bundled and minified by esbuild, raw and gzip -9) beside the npm packages it replaces, bundled with esbuild for the
 /// same functions, then where the bytes of the full build go (twiggy).
 pub fn size(_args: &[String]) -> Result<()> {
-    ensure_target(TARGET)?;
+    ensure_nightly_src()?;
     ensure_wasm_bindgen()?;
     ensure_npm_tools()?;
     crate::util::ensure_cargo_install("twiggy", "twiggy", None)?;
