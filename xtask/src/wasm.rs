@@ -60,8 +60,11 @@ const VARIANTS: [(Variant, &[&str], &str); 3] = [
 ];
 
 /// RUSTFLAGS for the wasm builds: RustCrypto's compact SHA-2 (one round loop instead of
-/// unrolled rounds: SHA-512's compression shrinks from about 10.5 KB to 0.8 KB).
-const WASM_RUSTFLAGS: &str = "--cfg sha2_backend=\"soft\" --cfg sha2_backend_soft=\"compact\"";
+/// unrolled rounds: SHA-512's compression shrinks from about 10.5 KB to 0.8 KB), and no
+/// reference types, so wasm-bindgen keeps JavaScript values in a small JavaScript array
+/// instead of a table the module manages (0.4 KB gzip less in all).
+const WASM_RUSTFLAGS: &str = "--cfg sha2_backend=\"soft\" --cfg sha2_backend_soft=\"compact\" \
+     -C target-feature=-reference-types";
 
 fn wasm_dir() -> PathBuf {
     root().join("wasm")
@@ -228,6 +231,7 @@ fn build_variant(variant: &Variant, targets: &[&str], out: &Path) -> Result<()> 
                 .args([
                     "--strip-debug",
                     "--strip-producers",
+                    "--strip-target-features",
                     &bg.to_string_lossy(),
                     "-o",
                     &bg.to_string_lossy(),
