@@ -423,6 +423,10 @@ pub fn test_steps() -> Result<()> {
 
 /// `esbuild --bundle --minify --format=esm`, the way the report measures JavaScript.
 fn esbuild(entry: &Path, out: &Path) -> Result<()> {
+    esbuild_with(entry, out, &[])
+}
+
+fn esbuild_with(entry: &Path, out: &Path, extra: &[&str]) -> Result<()> {
     exec(
         Command::new(tools_bin("esbuild"))
             .current_dir(wasm_dir().join("tools"))
@@ -436,6 +440,7 @@ fn esbuild(entry: &Path, out: &Path) -> Result<()> {
                 // The API layer names every export; a smaller build lacks some.
                 "--log-override:import-is-undefined=silent",
             ])
+            .args(extra)
             .arg(format!("--outfile={}", out.display())),
     )
 }
@@ -493,39 +498,16 @@ pub fn size(_args: &[String]) -> Result<()> {
     }
 
     let mut rows = Vec::new();
+    let mut split = Vec::new();
     for (variant, bundles, budget) in &VARIANTS {
         let dir = out.join(variant.name);
         build_variant(variant, &["web"], &dir)?;
-        if variant.name == FULL.name {
-            // A copy that keeps function names, for twiggy.
-            let named = out.join("named");
-            exec(Command::new("wasm-bindgen").args([
-                "--target",
-                "web",
-                "--out-dir",
-                &named.to_string_lossy(),
-                "--out-name",
-                CRATE_FILE,
-                &built_wasm().to_string_lossy(),
-            ]))?;
-            exec(
-                Command::new(tools_bin("wasm-opt"))
-                    .args(WASM_FEATURES)
-                    .args(WASM_OPT)
-                    .args([
-                        "-g",
-                        &named
-                            .join(format!("{CRATE_FILE}_bg.wasm"))
-                            .to_string_lossy(),
-                        "-o",
-                        &out.join("full-named.wasm").to_string_lossy(),
-                    ]),
-            )?;
-        }
-        let wasm = dir.join(format!("web/{CRATE_FILE}_bg.wasm"));
+        named_copy(&dir)?;
+        let web = dir.join("web");
+        let wasm = web.join(format!("{CRATE_FILE}_bg.wasm"));
         // The JavaScript as a bundler ships it: the API layer and wasm-bindgen's glue for
         // this build's exports, bundled and minified like the JavaScript packages.
-        add_api(&dir.join("web"), "web.js", &format!("{CRATE_FILE}.js"))?;
+        add_api(&web, "web.js", &format!("{CRATE_FILE}.js"))?;
         let entry = dir.join("entry.mjs");
         fs::write(
             &entry,
@@ -536,6 +518,12 @@ pub fn size(_args: &[String]) -> Result<()> {
         )?;
         let glue = dir.join("glue.min.js");
         esbuild(&entry, &glue)?;
+        // Its two parts alone: the hand-written layer and wasm-bindgen's generated glue.
+        let layer = dir.join("api.min.js");
+        esbuild_with(&web.join("api.js"), &layer, &["--external:./*"])?;
+        let generated = dir.join("generated.min.js");
+        esbuild(&web.join(format!("{CRATE_FILE}.js")), &generated)?;
+        split.push((variant.name, download(&[layer])?, download(&[generated])?));
         let (wasm_raw, wasm_gz) = download(std::slice::from_ref(&wasm))?;
         let (glue_raw, glue_gz) = download(&[glue])?;
         rows.push((
@@ -544,7 +532,7 @@ pub fn size(_args: &[String]) -> Result<()> {
     }
 
     println!("\n## What a browser downloads (gzip -9; raw in brackets)\n");
-    println!("| build | .wasm | JS glue (minified) | total | compared with | ratio | budget |");
+    println!("| build | .wasm | JS (minified) | total | compared with | ratio | budget |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for (variant, bundles, budget, wasm_raw, wasm_gz, glue_raw, glue_gz) in &rows {
         let total = wasm_gz + glue_gz;
@@ -573,7 +561,67 @@ pub fn size(_args: &[String]) -> Result<()> {
         );
     }
 
-    step("where the bytes of the full build go (twiggy top, names kept by wasm-opt -g)");
-    let named = out.join("full-named.wasm");
-    exec(Command::new("twiggy").args(["top", "-n", "25", &named.to_string_lossy()]))
+    println!("\n## The JavaScript, part by part (minified, each gzip -9 alone)\n");
+    println!("| build | API layer (js/api.js) | wasm-bindgen glue |");
+    println!("| --- | --- | --- |");
+    for (name, (layer_raw, layer_gz), (gen_raw, gen_gz)) in &split {
+        println!(
+            "| {name} | {} ({}) | {} ({}) |",
+            kb(*layer_gz),
+            kb(*layer_raw),
+            kb(*gen_gz),
+            kb(*gen_raw)
+        );
+    }
+
+    for (variant, _, _) in &VARIANTS {
+        step(&format!(
+            "where the bytes of the {} build's .wasm go (twiggy top, raw bytes; names kept by wasm-opt -g)",
+            variant.name
+        ));
+        let named = out.join(variant.name).join("named.wasm");
+        let top = Command::new("twiggy")
+            .args(["top", "-n", "21", &named.to_string_lossy()])
+            .output()
+            .context("twiggy")?;
+        if !top.status.success() {
+            bail!("twiggy top {} failed", named.display());
+        }
+        // The names exist only in this copy, not in the module a browser downloads. An
+        // export's "shim" includes the core code inlined into it.
+        for line in String::from_utf8_lossy(&top.stdout).lines() {
+            if !line.contains("\"function names\" subsection") && !line.contains("Σ") {
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `dir/named.wasm`: the module just built, optimised like the shipped one but keeping its
+/// function names, for twiggy.
+fn named_copy(dir: &Path) -> Result<()> {
+    let named = dir.join("named");
+    exec(Command::new("wasm-bindgen").args([
+        "--target",
+        "web",
+        "--out-dir",
+        &named.to_string_lossy(),
+        "--out-name",
+        CRATE_FILE,
+        &built_wasm().to_string_lossy(),
+    ]))?;
+    exec(
+        Command::new(tools_bin("wasm-opt"))
+            .args(WASM_FEATURES)
+            .args(WASM_OPT)
+            .args([
+                "-g",
+                &named
+                    .join(format!("{CRATE_FILE}_bg.wasm"))
+                    .to_string_lossy(),
+                "-o",
+                &dir.join("named.wasm").to_string_lossy(),
+            ]),
+    )
 }
