@@ -45,7 +45,7 @@ mod error;
 use alloc::string::String;
 use alloc::vec::Vec;
 use error::{Failure, from_core};
-use twostep::{KeyUri, KeyUriFields, Secret, Zeroizing};
+use twostep::{KeyUri, KeyUriFields, Secret};
 use wasm_bindgen::prelude::*;
 
 /// A new random secret of `random.len()` bytes (core checks the length), as base32; the
@@ -123,7 +123,7 @@ pub fn build_uri(
 #[cfg(feature = "otp")]
 mod otp {
     use super::*;
-    use twostep::{Algorithm, Digits, Period};
+    use twostep::{Algorithm, Digits, Period, Zeroizing};
 
     fn algorithm(name: Option<String>) -> Result<Algorithm, Failure> {
         name.map_or(Ok(Algorithm::default()), |a| a.parse().map_err(from_core))
