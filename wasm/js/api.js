@@ -83,17 +83,7 @@ export const parseUri = (uri) => keyUri(call(w.parseUri, string(uri, 'uri')));
 
 export function buildUri(keyUri) {
   if (absent(keyUri) || typeof keyUri != 'object') throw argument('keyUri must be an object');
-  const params = field(keyUri, 'params');
-  const flat = [];
-  if (!absent(params)) {
-    if (!Array.isArray(params)) throw argument('params must be an array of [name, value] pairs');
-    for (const pair of params) {
-      if (!Array.isArray(pair)) throw argument('params must be an array of [name, value] pairs');
-      flat.push(string(pair[0], 'a params name'), string(pair[1], 'a params value'));
-    }
-  }
-  return call(
-    w.buildUri,
+  const flat = [
     string(keyUri.type, 'type'),
     string(keyUri.secret, 'secret'),
     optString(keyUri, 'issuer'),
@@ -102,8 +92,16 @@ export function buildUri(keyUri) {
     optWhole(keyUri, 'digits', U32),
     optWhole(keyUri, 'period', U32),
     optWhole(keyUri, 'counter'),
-    flat,
-  );
+  ];
+  const params = keyUri.params;
+  if (!absent(params)) {
+    if (!Array.isArray(params)) throw argument('params must be an array of [name, value] pairs');
+    for (const pair of params) {
+      if (!Array.isArray(pair)) throw argument('params must be an array of [name, value] pairs');
+      flat.push(string(pair[0], 'a params name'), string(pair[1], 'a params value'));
+    }
+  }
+  return call(w.buildUri, flat);
 }
 
 export class Totp {
@@ -111,15 +109,12 @@ export class Totp {
     if (absent(options) || typeof options != 'object')
       throw argument('new Totp() takes an options object {secret, algorithm?, digits?, period?}');
     if (absent(options.secret)) throw fail('missing_secret');
-    this.t = call(
-      () =>
-        new w.Otp(
-          string(options.secret, 'secret'),
-          optString(options, 'algorithm'),
-          optWhole(options, 'digits', U32),
-          optWhole(options, 'period', U32),
-        ),
-    );
+    this.t = call(() => new w.Otp([
+      string(options.secret, 'secret'),
+      optString(options, 'algorithm'),
+      optWhole(options, 'digits', U32),
+      optWhole(options, 'period', U32),
+    ]));
   }
 
   static fromUri(uri) {
@@ -167,26 +162,21 @@ export class Totp {
 }
 
 export const hotp = (secret, counter, options) =>
-  call(
-    w.hotp,
+  call(w.hotp, whole(counter, 'counter'), [
     string(secret, 'secret'),
-    whole(counter, 'counter'),
     optString(options, 'algorithm'),
     optWhole(options, 'digits', U32),
-  );
+  ]);
 
 /** `text` as a QR code: format 0 SVG, 1 PNG, 2 data: URL. */
 const qr = (text, options, format) =>
-  call(
-    w.qr,
-    string(text, 'text'),
-    format,
+  call(w.qr, string(text, 'text'), format, [
     optString(options, 'ec'),
     optWhole(options, 'quietZone', 255),
     optString(options, 'dark'),
     optString(options, 'light'),
     optWhole(options, 'scale', 65535),
-  );
+  ]);
 
 const utf8 = (bytes) => new TextDecoder().decode(bytes);
 

@@ -88,36 +88,35 @@ pub fn parse_uri(uri: &str) -> Result<Vec<JsValue>, Failure> {
     Ok(fields(&KeyUri::parse(uri).map_err(from_core)?))
 }
 
-/// Builds the URI of key URI fields; absent `algorithm` and `digits` take core's defaults,
-/// `params` is flat `[name1, value1, …]`.
+/// Builds the URI of key URI fields, flat as [`fields`] gives them (the layer has checked
+/// their JavaScript types); absent `algorithm` and `digits` take core's defaults.
 #[wasm_bindgen(js_name = buildUri)]
-#[allow(clippy::too_many_arguments)]
-pub fn build_uri(
-    kind: String,
-    secret: String,
-    issuer: Option<String>,
-    account: String,
-    algorithm: Option<String>,
-    digits: Option<u32>,
-    period: Option<u32>,
-    counter: Option<f64>,
-    params: Vec<String>,
-) -> Result<String, Failure> {
-    let mut pairs = params.chunks_exact(2);
+pub fn build_uri(flat: Vec<JsValue>) -> Result<String, Failure> {
+    let text = |i: usize| flat.get(i).and_then(JsValue::as_string);
+    let number = |i: usize| flat.get(i).and_then(JsValue::as_f64);
     let fields = KeyUriFields {
-        kind,
-        secret,
-        issuer,
-        account,
-        algorithm: algorithm.unwrap_or_else(|| String::from(twostep::Algorithm::default().name())),
-        digits: digits.unwrap_or(u32::from(twostep::Digits::default().get())),
-        period,
-        counter: counter.map(|c| c as u64),
-        params: (&mut pairs).map(|p| (p[0].clone(), p[1].clone())).collect(),
+        kind: text(0).unwrap_or_default(),
+        secret: text(1).unwrap_or_default(),
+        issuer: text(2),
+        account: text(3).unwrap_or_default(),
+        algorithm: text(4).unwrap_or_else(|| String::from(twostep::Algorithm::default().name())),
+        digits: number(5).map_or(u32::from(twostep::Digits::default().get()), |d| d as u32),
+        period: number(6).map(|p| p as u32),
+        counter: number(7).map(|c| c as u64),
+        params: flat
+            .get(8..)
+            .unwrap_or_default()
+            .chunks_exact(2)
+            .map(|p| (text_of(&p[0]), text_of(&p[1])))
+            .collect(),
     };
     Ok(KeyUri::try_from(&fields)
         .map_err(from_core)?
         .to_uri_string())
+}
+
+fn text_of(value: &JsValue) -> String {
+    value.as_string().unwrap_or_default()
 }
 
 #[cfg(feature = "otp")]
@@ -125,16 +124,29 @@ mod otp {
     use super::*;
     use twostep::{Algorithm, Digits, Period, Zeroizing};
 
-    fn algorithm(name: Option<String>) -> Result<Algorithm, Failure> {
-        name.map_or(Ok(Algorithm::default()), |a| a.parse().map_err(from_core))
-    }
+    /// `[secret, algorithm, digits, …]` of `new Totp` and `hotp`, absent ones `undefined`
+    /// (core's defaults).
+    struct Options(Vec<JsValue>);
 
-    fn digits(n: Option<u32>) -> Result<Digits, Failure> {
-        n.map_or(Ok(Digits::default()), |d| Digits::new(d).map_err(from_core))
-    }
+    impl Options {
+        fn secret(&self) -> Result<Secret, Failure> {
+            let base32 = Zeroizing::new(self.0.first().map(text_of).unwrap_or_default());
+            Secret::from_base32(&base32).map_err(from_core)
+        }
 
-    fn secret(base32: String) -> Result<Secret, Failure> {
-        Secret::from_base32(&Zeroizing::new(base32)).map_err(from_core)
+        fn algorithm(&self) -> Result<Algorithm, Failure> {
+            match self.0.get(1).and_then(JsValue::as_string) {
+                Some(a) => a.parse().map_err(from_core),
+                None => Ok(Algorithm::default()),
+            }
+        }
+
+        fn digits(&self) -> Result<Digits, Failure> {
+            match self.0.get(2).and_then(JsValue::as_f64) {
+                Some(d) => Digits::new(d as u32).map_err(from_core),
+                None => Ok(Digits::default()),
+            }
+        }
     }
 
     /// A TOTP generator and verifier (RFC 6238) for one secret, held in WebAssembly memory
@@ -145,20 +157,18 @@ mod otp {
 
     #[wasm_bindgen]
     impl Otp {
-        /// A TOTP of a base32 secret; absent parameters take core's defaults.
+        /// A TOTP of `[secret, algorithm, digits, period]`.
         #[wasm_bindgen(constructor)]
-        pub fn new(
-            base32: String,
-            algorithm_name: Option<String>,
-            code_digits: Option<u32>,
-            period: Option<u32>,
-        ) -> Result<Otp, Failure> {
-            let period =
-                period.map_or(Ok(Period::default()), |p| Period::new(p).map_err(from_core))?;
+        pub fn new(options: Vec<JsValue>) -> Result<Otp, Failure> {
+            let options = Options(options);
+            let period = match options.0.get(3).and_then(JsValue::as_f64) {
+                Some(p) => Period::new(p as u32).map_err(from_core)?,
+                None => Period::default(),
+            };
             Ok(Otp(twostep::Totp::new(
-                &secret(base32)?,
-                algorithm(algorithm_name)?,
-                digits(code_digits)?,
+                &options.secret()?,
+                options.algorithm()?,
+                options.digits()?,
                 period,
             )))
         }
@@ -202,51 +212,40 @@ mod otp {
         }
     }
 
-    /// The HOTP code (RFC 4226) of a base32 secret at `counter`.
+    /// The HOTP code (RFC 4226) at `counter` of `[secret, algorithm, digits]`.
     #[wasm_bindgen]
-    pub fn hotp(
-        base32: String,
-        counter: f64,
-        algorithm_name: Option<String>,
-        code_digits: Option<u32>,
-    ) -> Result<String, Failure> {
-        let h = twostep::Hotp::new(
-            &secret(base32)?,
-            algorithm(algorithm_name)?,
-            digits(code_digits)?,
-        );
+    pub fn hotp(counter: f64, options: Vec<JsValue>) -> Result<String, Failure> {
+        let options = Options(options);
+        let h = twostep::Hotp::new(&options.secret()?, options.algorithm()?, options.digits()?);
         Ok(String::from(h.code(counter as u64).as_str()))
     }
 }
 
 /// `text` as a QR code: `format` 0 is SVG markup, 1 PNG bytes, 2 a `data:` URL (the text
-/// ones as UTF-8); absent options take core's defaults.
+/// ones as UTF-8); `options` is `[ec, quietZone, dark, light, scale]`, absent ones
+/// `undefined` (core's defaults).
 #[cfg(feature = "qr")]
 #[wasm_bindgen]
-pub fn qr(
-    text: &str,
-    format: u8,
-    ec: Option<String>,
-    quiet_zone: Option<u8>,
-    dark: Option<String>,
-    light: Option<String>,
-    scale: Option<u16>,
-) -> Result<Vec<u8>, Failure> {
+pub fn qr(text: &str, format: u8, options: Vec<JsValue>) -> Result<Vec<u8>, Failure> {
     use twostep::qr::QrOptions;
     let d = QrOptions::default();
-    let parse = |given: Option<String>, default| match given {
-        Some(c) => c.parse().map_err(from_core),
-        None => Ok(default),
-    };
+    let given = |i: usize| options.get(i).and_then(JsValue::as_string);
+    let number = |i: usize| options.get(i).and_then(JsValue::as_f64);
     let options = QrOptions {
-        ec: match ec {
+        ec: match given(0) {
             Some(e) => e.parse().map_err(from_core)?,
             None => d.ec,
         },
-        quiet_zone: quiet_zone.unwrap_or(d.quiet_zone),
-        dark: parse(dark, d.dark)?,
-        light: parse(light, d.light)?,
-        scale: scale.unwrap_or(d.scale),
+        quiet_zone: number(1).map_or(d.quiet_zone, |q| q as u8),
+        dark: match given(2) {
+            Some(c) => c.parse().map_err(from_core)?,
+            None => d.dark,
+        },
+        light: match given(3) {
+            Some(c) => c.parse().map_err(from_core)?,
+            None => d.light,
+        },
+        scale: number(4).map_or(d.scale, |s| s as u16),
     };
     match format {
         0 => twostep::qr::svg(text, &options).map(String::into_bytes),
@@ -260,11 +259,15 @@ pub fn qr(
 /// export, each as its `otpauth://` URI; the layer parses them back into `KeyUri` objects.
 #[cfg(feature = "migration")]
 #[wasm_bindgen(js_name = importMigration)]
-pub fn import_migration(uris: Vec<String>, all: bool) -> Result<Vec<String>, Failure> {
+pub fn import_migration(uris: Vec<JsValue>, all: bool) -> Result<Vec<JsValue>, Failure> {
+    let uris: Vec<String> = uris.iter().map(text_of).collect();
     let keys = match (all, uris.first()) {
         (false, Some(uri)) => twostep::migration::import(uri),
         _ => twostep::migration::import_all(&uris),
     }
     .map_err(from_core)?;
-    Ok(keys.iter().map(KeyUri::to_uri_string).collect())
+    Ok(keys
+        .iter()
+        .map(|k| JsValue::from_str(&k.to_uri_string()))
+        .collect())
 }
