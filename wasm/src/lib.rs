@@ -58,24 +58,23 @@ pub fn secret(random: &[u8]) -> Result<String, Failure> {
 }
 
 /// A key URI's fields, flat: `[type, secret, issuer, account, algorithm, digits, period,
-/// counter, name1, value1, name2, value2, …]`, absent ones `undefined` (core's
-/// `KeyUriFields`). A counter above `Number.MAX_SAFE_INTEGER` arrives rounded to at least
-/// 2^53, which the layer refuses.
+/// counter, name1, value1, name2, value2, …]`, absent ones `undefined` (the shape of core's
+/// `KeyUriFields`, read straight from the accessors). A counter above
+/// `Number.MAX_SAFE_INTEGER` arrives rounded to at least 2^53, which the layer refuses.
 fn fields(uri: &KeyUri) -> Vec<JsValue> {
-    let f = KeyUriFields::from(uri);
     let text = |s: &str| JsValue::from_str(s);
     let number = |n: Option<f64>| n.map_or(JsValue::UNDEFINED, JsValue::from_f64);
     let mut out = alloc::vec![
-        text(&f.kind),
-        text(&f.secret),
-        f.issuer.as_deref().map_or(JsValue::UNDEFINED, text),
-        text(&f.account),
-        text(&f.algorithm),
-        number(Some(f64::from(f.digits))),
-        number(f.period.map(f64::from)),
-        number(f.counter.map(|c| c as f64)),
+        text(uri.kind().name()),
+        text(&uri.secret().to_base32()),
+        uri.issuer().map_or(JsValue::UNDEFINED, text),
+        text(uri.account()),
+        text(uri.algorithm().name()),
+        number(Some(f64::from(uri.digits().get()))),
+        number(uri.period().map(|p| f64::from(p.get()))),
+        number(uri.counter().map(|c| c as f64)),
     ];
-    for (name, value) in &f.params {
+    for (name, value) in uri.params() {
         out.push(text(name));
         out.push(text(value));
     }
