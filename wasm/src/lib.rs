@@ -4,7 +4,8 @@
 //! `otpauth://` key URIs and (feature `qr`) QR codes from the Rust crate [`twostep`].
 //!
 //! The exports here are the package's internal boundary, not its API: they take and return
-//! only strings, numbers and byte arrays, which cost the least WebAssembly and JavaScript glue
+//! only strings, numbers, byte arrays and flat arrays of strings and numbers (a call's options
+//! or a key URI's fields in one array), which cost the least WebAssembly and JavaScript glue
 //! to cross. The public API (`generateSecret`, `Totp`, `hotp`, `parseUri`, `buildUri`, `qrSvg`,
 //! … in the JavaScript column of the SDK contract) is `js/api.js`, a thin hand-written layer
 //! that checks JavaScript argument types, fills "now" for absent times, builds the `KeyUri`
