@@ -1,5 +1,6 @@
 //! Project automation: `cargo xtask <task>`. See `cargo xtask help`.
 
+mod axum_host;
 mod demo;
 mod mobile;
 mod server;
@@ -22,6 +23,8 @@ cargo xtask <task>
   test    run every test: format, lints, unit/integration/property tests, oathtool
           cross-check, bare-metal build, feature powerset
   test-server  only the server tests, with a local PostgreSQL (installed/started if missing)
+  axum-host  run examples/axum-host against a development twostep-server (demo user alice
+          gets an authenticator; its QR code is printed)
   bench   run the criterion benchmarks of the core crate
   wasm    build the npm package twostep-wasm (wasm/pkg/) and npm pack it;
           `wasm test` also runs its tests (Node, Vite, headless Chromium)
@@ -44,6 +47,7 @@ fn run() -> Result<()> {
     let rest = &args[args.len().min(1)..];
     match task {
         "demo" => demo::run(rest),
+        "axum-host" => axum_host::run(),
         "bindings" => mobile::bindings(rest),
         "enrol-example" => mobile::enrol_example(rest).map(drop),
         "test" => test::run(rest),

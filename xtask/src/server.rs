@@ -200,13 +200,13 @@ pub(crate) fn port_free(port: u16) -> bool {
 }
 
 /// The string value of `"key":"..."` in a flat JSON text (enough for the demo's answers).
-fn json_str(body: &str, key: &str) -> Option<String> {
+pub(crate) fn json_str(body: &str, key: &str) -> Option<String> {
     let start = body.find(&format!("\"{key}\":\""))? + key.len() + 4;
     let end = body[start..].find('"')? + start;
     Some(body[start..end].to_string())
 }
 
-fn curl(args: &[&str]) -> Result<String> {
+pub(crate) fn curl(args: &[&str]) -> Result<String> {
     let out = Command::new("curl")
         .args(["-sS", "-w", "\n%{http_code}"])
         .args(args)
