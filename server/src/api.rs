@@ -225,6 +225,275 @@ pub struct MfaStatus {
     pub locked_until: Option<String>,
 }
 
+/// `POST /v1/challenges`: the second step of a login for `user_id`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateChallengeRequest {
+    /// The host application's user id.
+    pub user_id: String,
+    /// The end user's IP address as the host saw it (IPv4 or IPv6), kept for the audit log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// The end user's browser user agent (1–512 printable characters), for the audit log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+/// 201 answer to [`CreateChallengeRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct ChallengeCreated {
+    /// 128 random bits in UUID text form (version and variant bits are random too).
+    pub challenge_id: String,
+    /// When the challenge expires (RFC 3339, UTC).
+    pub expires_at: String,
+    /// What the user may answer with: `totp`, and `backup_code` while the user has unused
+    /// backup codes.
+    pub methods: Vec<String>,
+}
+
+/// `POST /v1/challenges/{challenge_id}/verify`: exactly one of `code` and `backup_code`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VerifyChallengeRequest {
+    /// A TOTP code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// A backup code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_code: Option<String>,
+    /// Issue a trusted-device token with the verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember_device: Option<bool>,
+    /// Label of the trusted device (1–64 printable characters; default `Trusted device`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_label: Option<String>,
+}
+
+impl core::fmt::Debug for VerifyChallengeRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerifyChallengeRequest")
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .field(
+                "backup_code",
+                &self.backup_code.as_ref().map(|_| "<redacted>"),
+            )
+            .field("remember_device", &self.remember_device)
+            .field("device_label", &self.device_label)
+            .finish()
+    }
+}
+
+/// A trusted-device token, shown once (in [`ChallengeVerified`]). `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct TrustedDeviceToken {
+    /// 256 random bits, base64url without padding; the server keeps only a keyed hash.
+    pub token: String,
+    /// Id of the trusted device (for listing and revoking).
+    pub id: String,
+    /// When the token stops being trusted (RFC 3339, UTC).
+    pub expires_at: String,
+}
+
+impl core::fmt::Debug for TrustedDeviceToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TrustedDeviceToken")
+            .field("token", &"<redacted>")
+            .field("id", &self.id)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// 200 answer to a challenge verification. `Debug` hides the assertion and the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct ChallengeVerified {
+    /// `verified`.
+    pub status: ChallengeStatus,
+    /// The user who passed the second factor.
+    pub user_id: String,
+    /// When (RFC 3339, UTC); the assertion's `auth_time`.
+    pub verified_at: String,
+    /// EdDSA JWT signed by the server (claims: [`AssertionClaims`]), checkable against
+    /// `GET /v1/jwks.json`.
+    pub assertion: String,
+    /// With `remember_device`: the trusted-device token, shown only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_device: Option<TrustedDeviceToken>,
+}
+
+impl core::fmt::Debug for ChallengeVerified {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ChallengeVerified")
+            .field("status", &self.status)
+            .field("user_id", &self.user_id)
+            .field("verified_at", &self.verified_at)
+            .field("assertion", &"<redacted>")
+            .field("trusted_device", &self.trusted_device)
+            .finish()
+    }
+}
+
+/// Where a challenge stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ChallengeStatus {
+    /// Waiting for a code.
+    Pending,
+    /// Passed (once; it cannot be verified again).
+    Verified,
+    /// Spent by too many failed attempts.
+    Failed,
+    /// Past its lifetime without being verified.
+    Expired,
+}
+
+/// `GET /v1/challenges/{challenge_id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct Challenge {
+    /// The challenge id.
+    pub challenge_id: String,
+    /// Whose login it is.
+    pub user_id: String,
+    /// Where it stands.
+    pub status: ChallengeStatus,
+    /// When it expires (RFC 3339, UTC).
+    pub expires_at: String,
+    /// When it was verified (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+}
+
+/// The claims of an assertion (the JWT of [`ChallengeVerified`]); its header is
+/// `{"alg": "EdDSA", "typ": "JWT", "kid": <key id>}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct AssertionClaims {
+    /// The server's configured `issuer` (default `twostep`).
+    pub iss: String,
+    /// The user id.
+    pub sub: String,
+    /// `["otp"]` or `["backup_code"]`.
+    pub amr: Vec<String>,
+    /// Unix seconds of the verification.
+    pub auth_time: u64,
+    /// The verified challenge.
+    pub challenge_id: String,
+    /// Issued at (unix seconds).
+    pub iat: u64,
+    /// Expiry (unix seconds): `iat` + the configured assertion lifetime.
+    pub exp: u64,
+    /// Random id of this assertion.
+    pub jti: String,
+}
+
+/// `GET /v1/jwks.json`: the public keys that check assertions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct Jwks {
+    /// One key per key-ring key, the signing (active) key first.
+    pub keys: Vec<Jwk>,
+}
+
+/// An Ed25519 public key as a JSON Web Key (RFC 8037).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct Jwk {
+    /// `OKP`.
+    pub kty: String,
+    /// `Ed25519`.
+    pub crv: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+    /// The key-ring key id: the `kid` of the assertions it checks.
+    pub kid: String,
+    /// `EdDSA`.
+    pub alg: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+}
+
+/// `POST /v1/trusted-devices/check`. `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TrustedDeviceCheckRequest {
+    /// The user the token must belong to.
+    pub user_id: String,
+    /// The token from a challenge verification with `remember_device`.
+    pub token: String,
+}
+
+impl core::fmt::Debug for TrustedDeviceCheckRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TrustedDeviceCheckRequest")
+            .field("user_id", &self.user_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// 200 answer to [`TrustedDeviceCheckRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct TrustedDeviceCheck {
+    /// True only for an unrevoked, unexpired token of this user.
+    pub trusted: bool,
+    /// When the token stops being trusted (RFC 3339, UTC); only when trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// A trusted device of a user. Never carries the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct TrustedDevice {
+    /// Id (UUID).
+    pub id: String,
+    /// Label given at verification.
+    pub label: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    /// When the token was last checked successfully (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+/// `GET /v1/users/{user_id}/trusted-devices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+pub struct TrustedDeviceList {
+    /// Unexpired trusted devices, newest first.
+    pub trusted_devices: Vec<TrustedDevice>,
+}
+
+/// `POST /v1/users/{user_id}/mfa/disable` (the body may be omitted by a service key).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "runtime", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DisableRequest {
+    /// A current TOTP code or an unused backup code; required with a user token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl core::fmt::Debug for DisableRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DisableRequest")
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// An audit event: a change to the user's second factor. Never carries a secret, a code or
 /// a token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

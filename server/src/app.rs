@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::crypto::KeyRing;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
-use crate::routes::{backup_codes, devices, events, mfa, ops, verify};
+use crate::routes::{backup_codes, challenges, devices, events, mfa, ops, trusted_devices, verify};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -91,6 +91,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/users/{user_id}/verify", post(verify::verify))
         .route("/v1/users/{user_id}/mfa", get(mfa::status))
+        .route("/v1/users/{user_id}/mfa/disable", post(mfa::disable))
         .route("/v1/users/{user_id}/events", get(events::list))
         .route(
             "/v1/users/{user_id}/backup-codes",
@@ -99,6 +100,22 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/users/{user_id}/backup-codes/verify",
             post(backup_codes::verify),
+        )
+        .route("/v1/challenges", post(challenges::create))
+        .route("/v1/challenges/{challenge_id}", get(challenges::get))
+        .route(
+            "/v1/challenges/{challenge_id}/verify",
+            post(challenges::verify),
+        )
+        .route("/v1/jwks.json", get(challenges::jwks))
+        .route("/v1/trusted-devices/check", post(trusted_devices::check))
+        .route(
+            "/v1/users/{user_id}/trusted-devices",
+            get(trusted_devices::list).delete(trusted_devices::revoke_all),
+        )
+        .route(
+            "/v1/users/{user_id}/trusted-devices/{id}",
+            delete(trusted_devices::revoke),
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -1,6 +1,6 @@
 //! The `twostep-server` command line: `serve`, `migrate`, `gen-key`, `rotate-keys`.
 
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, redact_url};
 use crate::crypto::KeyRing;
 use crate::store::Store;
@@ -208,6 +208,16 @@ pub async fn serve(config: Config) -> Result<()> {
             );
         }
     }
+    for (key_id, users) in store.trusted_device_keys(now_unix()).await? {
+        if !keys.has_key(&key_id) {
+            tracing::warn!(
+                key_id,
+                users,
+                "trusted-device tokens are tagged under a key missing from encryption_keys: \
+                 those devices are no longer trusted until the key is added back"
+            );
+        }
+    }
     let listen = config.listen.clone();
     let state = AppState::new(config, store.clone(), keys, Arc::new(SystemClock))?;
     let listener = tokio::net::TcpListener::bind(&listen)
@@ -249,6 +259,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+fn now_unix() -> i64 {
+    i64::try_from(SystemClock.now()).unwrap_or(i64::MAX)
+}
+
 /// Re-seals every secret that is not under the active key.
 pub async fn rotate_keys(config: &Config) -> Result<()> {
     let keys = KeyRing::from_entries(&config.encryption_keys, config.active_key.as_deref())?;
@@ -266,6 +280,7 @@ pub async fn rotate_keys(config: &Config) -> Result<()> {
     }
     // Backup codes are kept only as HMAC tags: they cannot be re-tagged under the new key.
     let tagged = store.backup_code_keys().await?;
+    let trusted = store.trusted_device_keys(now_unix()).await?;
     store.close().await;
     println!(
         "re-encrypted {done} of {} secrets under key {}",
@@ -276,6 +291,12 @@ pub async fn rotate_keys(config: &Config) -> Result<()> {
         println!(
             "backup codes of {users} user(s) are tagged under key {key_id}: keep it in \
              encryption_keys until they regenerate their codes"
+        );
+    }
+    for (key_id, users) in trusted.iter().filter(|(k, _)| k != keys.active_id()) {
+        println!(
+            "trusted devices of {users} user(s) are tagged under key {key_id}: they stay \
+             trusted only while it is in encryption_keys (at most until they expire)"
         );
     }
     Ok(())

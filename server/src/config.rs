@@ -51,6 +51,12 @@ pub struct Config {
     pub lockout_max_secs: u64,
     /// Backup codes per set (1 to 100).
     pub backup_codes_count: u32,
+    /// Lifetime of a login challenge, in seconds (10 to 3600).
+    pub challenge_lifetime_secs: u64,
+    /// Lifetime (`exp - iat`) of a login assertion, in seconds (10 to 86400).
+    pub assertion_lifetime_secs: u64,
+    /// Lifetime of a trusted-device token, in seconds (60 to 400 days).
+    pub trusted_device_lifetime_secs: u64,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
     /// `text` or `json`.
@@ -82,6 +88,9 @@ impl Default for Config {
             lockout_base_secs: 60,
             lockout_max_secs: 3600,
             backup_codes_count: 10,
+            challenge_lifetime_secs: 300,
+            assertion_lifetime_secs: 600,
+            trusted_device_lifetime_secs: 30 * 24 * 3600,
             body_limit_bytes: 16 * 1024,
             log_format: "text".into(),
             trusted_proxies: Vec::new(),
@@ -114,6 +123,12 @@ impl std::fmt::Debug for Config {
             .field("lockout_base_secs", &self.lockout_base_secs)
             .field("lockout_max_secs", &self.lockout_max_secs)
             .field("backup_codes_count", &self.backup_codes_count)
+            .field("challenge_lifetime_secs", &self.challenge_lifetime_secs)
+            .field("assertion_lifetime_secs", &self.assertion_lifetime_secs)
+            .field(
+                "trusted_device_lifetime_secs",
+                &self.trusted_device_lifetime_secs,
+            )
             .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
@@ -141,6 +156,9 @@ const INT_FIELDS: &[&str] = &[
     "lockout_base_secs",
     "lockout_max_secs",
     "backup_codes_count",
+    "challenge_lifetime_secs",
+    "assertion_lifetime_secs",
+    "trusted_device_lifetime_secs",
     "body_limit_bytes",
 ];
 const STRING_FIELDS: &[&str] = &[
@@ -223,6 +241,15 @@ impl Config {
         if !(1..=100).contains(&self.backup_codes_count) {
             bail!("backup_codes_count must be 1..=100");
         }
+        if !(10..=3600).contains(&self.challenge_lifetime_secs) {
+            bail!("challenge_lifetime_secs must be 10..=3600");
+        }
+        if !(10..=86_400).contains(&self.assertion_lifetime_secs) {
+            bail!("assertion_lifetime_secs must be 10..=86400");
+        }
+        if !(60..=400 * 86_400).contains(&self.trusted_device_lifetime_secs) {
+            bail!("trusted_device_lifetime_secs must be 60..=34560000 (400 days)");
+        }
         if self.body_limit_bytes < 256 {
             bail!("body_limit_bytes must be at least 256");
         }
@@ -275,6 +302,41 @@ mod tests {
         assert!(Config::load(None, env).is_err());
         let env = [("TWOSTEP_SERVICE_KEYS".to_string(), "short".to_string())];
         assert!(Config::load(None, env).is_err());
+        for (name, value) in [
+            ("TWOSTEP_CHALLENGE_LIFETIME_SECS", "0"),
+            ("TWOSTEP_CHALLENGE_LIFETIME_SECS", "3601"),
+            ("TWOSTEP_ASSERTION_LIFETIME_SECS", "9"),
+            ("TWOSTEP_ASSERTION_LIFETIME_SECS", "86401"),
+            ("TWOSTEP_TRUSTED_DEVICE_LIFETIME_SECS", "59"),
+            ("TWOSTEP_TRUSTED_DEVICE_LIFETIME_SECS", "34560001"),
+            ("TWOSTEP_TRUSTED_DEVICE_LIFETIME_SECS", "-1"),
+        ] {
+            let env = [(name.to_string(), value.to_string())];
+            assert!(Config::load(None, env).is_err(), "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn challenge_settings_default_and_load() {
+        let c = Config::default();
+        assert_eq!(c.challenge_lifetime_secs, 300);
+        assert_eq!(c.assertion_lifetime_secs, 600);
+        assert_eq!(c.trusted_device_lifetime_secs, 2_592_000);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("twostep.toml");
+        std::fs::write(
+            &path,
+            "challenge_lifetime_secs = 120\ntrusted_device_lifetime_secs = 86400\n",
+        )
+        .expect("write");
+        let env = [(
+            "TWOSTEP_ASSERTION_LIFETIME_SECS".to_string(),
+            "60".to_string(),
+        )];
+        let c = Config::load(Some(&path), env).expect("config");
+        assert_eq!(c.challenge_lifetime_secs, 120);
+        assert_eq!(c.assertion_lifetime_secs, 60);
+        assert_eq!(c.trusted_device_lifetime_secs, 86_400);
     }
 
     #[test]

@@ -8,7 +8,13 @@
 //! key derived from a ring key (HMAC-SHA-256 of the ring key over a fixed label), so the
 //! encryption key itself is never used for two primitives and the MAC key is never stored.
 //! The id of the ring key is stored beside each tag: rotating the active key keeps old
-//! codes working for as long as their key stays in the ring.
+//! codes working for as long as their key stays in the ring. Trusted-device tokens are
+//! stored the same way under a MAC key of their own ([`KeyRing::token_tags`]).
+//!
+//! Each ring key also yields an Ed25519 key that signs login assertions
+//! ([`KeyRing::assertion_key`]): HKDF-SHA-256 of the ring key (no salt, info
+//! `twostep assertion signing v1`) is the 32-byte Ed25519 seed, and the ring key's id is the
+//! `kid`. The active key signs; every key of the ring is published at `/v1/jwks.json`.
 
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
@@ -66,6 +72,20 @@ impl std::error::Error for OpenError {}
 struct RingKey {
     id: String,
     key: Zeroizing<[u8; KEY_LEN]>,
+    /// Derived from `key` (see the module docs); zeroized on drop.
+    signing: ed25519_dalek::SigningKey,
+}
+
+/// HKDF `info` of the assertion signing key.
+const ASSERTION_KEY_INFO: &[u8] = b"twostep assertion signing v1";
+
+fn assertion_signing_key(key: &[u8; KEY_LEN]) -> ed25519_dalek::SigningKey {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    // 32 bytes is far below HKDF-SHA-256's limit of 255 × 32: this cannot fail.
+    hkdf::Hkdf::<Sha256>::new(None, key)
+        .expand(ASSERTION_KEY_INFO, &mut seed[..])
+        .unwrap_or_else(|_| unreachable!());
+    ed25519_dalek::SigningKey::from_bytes(&seed)
 }
 
 /// The configured keys. Keys are zeroized when the ring is dropped.
@@ -123,6 +143,7 @@ impl KeyRing {
             key.copy_from_slice(&bytes);
             keys.push(RingKey {
                 id: id.to_string(),
+                signing: assertion_signing_key(&key),
                 key,
             });
         }
@@ -210,13 +231,36 @@ impl KeyRing {
     }
 }
 
-/// A backup code's HMAC tag under one ring key.
+/// The HMAC tag of a backup code or a trusted-device token under one ring key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CodeTag {
     /// Id of the ring key the MAC key was derived from.
     pub key_id: String,
-    /// HMAC-SHA-256 of the user id and the normalised code.
+    /// HMAC-SHA-256 of the user id and the normalised code (or the token).
     pub tag: Vec<u8>,
+}
+
+/// What a tag is of: each purpose has its own MAC key and label, so a tag of one kind can
+/// never stand for the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TagPurpose {
+    BackupCode,
+    TrustedDevice,
+}
+
+impl TagPurpose {
+    /// (label of the MAC key derivation, label of the tag).
+    fn labels(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            TagPurpose::BackupCode => {
+                (b"twostep/backup-code-mac-key/v1", b"twostep/backup-code/v1")
+            }
+            TagPurpose::TrustedDevice => (
+                b"twostep/trusted-device-mac-key/v1",
+                b"twostep/trusted-device/v1",
+            ),
+        }
+    }
 }
 
 impl std::fmt::Debug for CodeTag {
@@ -239,18 +283,14 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
 }
 
 impl RingKey {
-    /// HMAC-SHA-256 of `user_id` and `code` under this key's backup-code MAC key.
-    fn code_tag(&self, user_id: &str, code: &str) -> CodeTag {
-        let mac_key = hmac_sha256(&self.key[..], &[b"twostep/backup-code-mac-key/v1"]);
+    /// HMAC-SHA-256 of `user_id` and `value` under this key's MAC key for `purpose`.
+    fn tag(&self, purpose: TagPurpose, user_id: &str, value: &str) -> CodeTag {
+        let (key_label, tag_label) = purpose.labels();
+        let mac_key = hmac_sha256(&self.key[..], &[key_label]);
         let len = (user_id.len() as u32).to_be_bytes();
         let tag = hmac_sha256(
             &mac_key[..],
-            &[
-                b"twostep/backup-code/v1",
-                &len,
-                user_id.as_bytes(),
-                code.as_bytes(),
-            ],
+            &[tag_label, &len, user_id.as_bytes(), value.as_bytes()],
         );
         CodeTag {
             key_id: self.id.clone(),
@@ -262,16 +302,48 @@ impl RingKey {
 impl KeyRing {
     /// The tag of a (normalised) backup code of `user_id` under the active key, to store.
     pub fn code_tag(&self, user_id: &str, code: &str) -> CodeTag {
-        self.keys[self.active].code_tag(user_id, code)
+        self.keys[self.active].tag(TagPurpose::BackupCode, user_id, code)
     }
 
     /// The tags of a (normalised) backup code under every key of the ring, active first, to
     /// look a submitted code up whichever key was active when it was issued.
     pub fn code_tags(&self, user_id: &str, code: &str) -> Vec<CodeTag> {
+        self.tags(TagPurpose::BackupCode, user_id, code)
+    }
+
+    /// The tag of a trusted-device token of `user_id` under the active key, to store.
+    pub fn token_tag(&self, user_id: &str, token: &str) -> CodeTag {
+        self.keys[self.active].tag(TagPurpose::TrustedDevice, user_id, token)
+    }
+
+    /// The tags of a presented trusted-device token under every key of the ring, active
+    /// first. The same work is done whatever the token is.
+    pub fn token_tags(&self, user_id: &str, token: &str) -> Vec<CodeTag> {
+        self.tags(TagPurpose::TrustedDevice, user_id, token)
+    }
+
+    fn tags(&self, purpose: TagPurpose, user_id: &str, value: &str) -> Vec<CodeTag> {
+        self.ordered()
+            .map(|k| k.tag(purpose, user_id, value))
+            .collect()
+    }
+
+    /// The keys, active first.
+    fn ordered(&self) -> impl Iterator<Item = &RingKey> {
         let active = &self.keys[self.active];
-        std::iter::once(active)
-            .chain(self.keys.iter().filter(|k| k.id != active.id))
-            .map(|k| k.code_tag(user_id, code))
+        std::iter::once(active).chain(self.keys.iter().filter(|k| k.id != active.id))
+    }
+
+    /// The active key's id and its assertion signing key.
+    pub fn assertion_key(&self) -> (&str, &ed25519_dalek::SigningKey) {
+        let key = &self.keys[self.active];
+        (&key.id, &key.signing)
+    }
+
+    /// Every ring key's id and assertion verifying key, active first (the JWKS).
+    pub fn assertion_public_keys(&self) -> Vec<(String, ed25519_dalek::VerifyingKey)> {
+        self.ordered()
+            .map(|k| (k.id.clone(), k.signing.verifying_key()))
             .collect()
     }
 }
@@ -371,6 +443,29 @@ mod tests {
         assert!(tags.contains(&tag));
         assert_eq!(both.code_tag("alice", "abcd").key_id, b_id);
         assert!(!format!("{tag:?}").contains(&format!("{:?}", tag.tag)));
+    }
+
+    #[test]
+    fn token_tags_are_separate_from_code_tags() {
+        let a = KeyRing::generate_entry().expect("key");
+        let b = KeyRing::generate_entry().expect("key");
+        let b_id = b.split(':').next().expect("id").to_string();
+        let r = ring(&[a.as_str(), b.as_str()], Some(&b_id));
+        let token = r.token_tag("alice", "tok");
+        assert_eq!(token.key_id, b_id);
+        assert_eq!(token.tag.len(), 32);
+        assert_ne!(token.tag, r.code_tag("alice", "tok").tag);
+        assert_ne!(token.tag, r.token_tag("bob", "tok").tag);
+        let tags = r.token_tags("alice", "tok");
+        assert_eq!(tags.len(), 2);
+        assert_eq!(tags[0], token);
+        // Each ring key has its own assertion key; the active one signs.
+        let keys = r.assertion_public_keys();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].0, b_id);
+        assert_ne!(keys[0].1, keys[1].1);
+        let (kid, signing) = r.assertion_key();
+        assert_eq!((kid, signing.verifying_key()), (b_id.as_str(), keys[0].1));
     }
 
     #[test]

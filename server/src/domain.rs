@@ -11,7 +11,7 @@ use crate::backup;
 use crate::client::ClientInfo;
 use crate::crypto::CodeTag;
 use crate::error::ApiError;
-use crate::store::{Activation, DeviceRow, LockPolicy, StepAdvance, UserState};
+use crate::store::{Activation, Consumed, DeviceRow, LockPolicy, Settle, StepAdvance, UserState};
 use anyhow::Context;
 use serde_json::json;
 use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
@@ -47,7 +47,7 @@ pub fn parse_device_id(id: &str) -> Result<String, ApiError> {
 }
 
 /// 400 unless `code` is 6 to 10 ASCII digits. The match itself is core's business.
-fn check_code_format(code: &str) -> Result<(), ApiError> {
+pub(crate) fn check_code_format(code: &str) -> Result<(), ApiError> {
     let digits = usize::from(Digits::MIN)..=usize::from(Digits::MAX);
     if digits.contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
@@ -56,7 +56,7 @@ fn check_code_format(code: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_label(what: &str, value: &str, max: usize) -> Result<(), ApiError> {
+pub(crate) fn check_label(what: &str, value: &str, max: usize) -> Result<(), ApiError> {
     let n = value.chars().count();
     if n == 0 || n > max || value.chars().any(char::is_control) {
         return Err(ApiError::BadRequest(format!(
@@ -77,12 +77,12 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-fn to_i64(v: u64) -> i64 {
+pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl AppState {
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         to_i64(self.clock.now())
     }
 
@@ -146,9 +146,21 @@ async fn fail(
     detail: serde_json::Value,
 ) -> ApiError {
     let event = Event::new(Kind::VerifyFailed, user_id, now, client).with_detail(detail);
+    record_failure(state, user_id, now, &event, None).await
+}
+
+/// Counts a failure toward the lockout with `event` (and as an attempt on `challenge_id`);
+/// the 422 to answer.
+async fn record_failure(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+    event: &Event,
+    challenge_id: Option<&str>,
+) -> ApiError {
     match state
         .store
-        .record_failure(user_id, now, state.lock_policy(), &event)
+        .record_failure(user_id, now, state.lock_policy(), event, challenge_id)
         .await
     {
         Ok(after) => {
@@ -362,26 +374,123 @@ fn check_pending(row: &DeviceRow, now: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Verifies a code against the user's active devices; each code is accepted once per device.
-/// A success costs one read (the verify context) and one transaction (the step, its
-/// `verify_succeeded` event, and the failure reset only when there were failures).
-pub async fn verify(
+/// A second factor as submitted.
+#[derive(Clone, Copy)]
+pub enum Factor<'a> {
+    /// A TOTP code of one of the user's active devices.
+    Totp(&'a str),
+    /// A backup code, in any spelling.
+    BackupCode(&'a str),
+}
+
+impl std::fmt::Debug for Factor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Factor::Totp(_) => "Totp(<redacted>)",
+            Factor::BackupCode(_) => "BackupCode(<redacted>)",
+        })
+    }
+}
+
+impl Factor<'_> {
+    /// The `method` of its audit events.
+    fn method(self) -> &'static str {
+        match self {
+            Factor::Totp(_) => "totp",
+            Factor::BackupCode(_) => "backup_code",
+        }
+    }
+}
+
+/// What proved a second factor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// A TOTP code of this device (its step is now used).
+    Device(String),
+    /// A backup code (now used); how many unused codes are left.
+    BackupCode {
+        /// Unused codes left.
+        remaining: i64,
+    },
+}
+
+/// The outcome of [`prove`] that is not an error.
+#[derive(Debug)]
+pub enum Proved {
+    /// The factor was valid and is now consumed (and the challenge, if any, verified).
+    Yes(Proof),
+    /// The factor matched but the challenge was no longer pending or had expired; nothing
+    /// was consumed or counted.
+    Unsettled,
+}
+
+/// The one check of a second factor, shared by verify, backup-code verify, challenge
+/// verification and disable: the lock (429), MFA enabled (409), the match (core's TOTP
+/// window, or the backup code's tag), and consumption by one conditional write in one
+/// transaction with its event (`verify_succeeded` / `backup_code_used`), the failure reset,
+/// and `settle`'s challenge when given. A wrong code counts toward the user's lockout — and
+/// is an attempt on the challenge — with a `verify_failed` (or `challenge_failed`) event,
+/// and is a 422 that never says why.
+pub async fn prove(
     state: &AppState,
     user_id: &str,
+    factor: Factor<'_>,
+    client: &ClientInfo,
+    settle: Option<&Settle>,
+) -> Result<Proved, ApiError> {
+    let now = state.now();
+    let matched = match factor {
+        Factor::Totp(code) => {
+            check_code_format(code)?;
+            let (user, devices) = state.batch.verify_context(user_id).await?;
+            check_lock(&user, now)?;
+            if devices.is_empty() {
+                return Err(ApiError::Conflict("MFA is not enabled for this user"));
+            }
+            match_totp(state, &user, &devices, code, client, settle).await?
+        }
+        Factor::BackupCode(code) => {
+            let user = state.store.user_state(user_id).await?;
+            check_lock(&user, now)?;
+            if state.store.count_active(user_id).await? == 0 {
+                return Err(ApiError::Conflict("MFA is not enabled for this user"));
+            }
+            match_backup_code(state, &user, user_id, code, client, settle).await?
+        }
+    };
+    if let Some(proved) = matched {
+        return Ok(proved);
+    }
+    let (kind, detail, challenge_id) = match settle {
+        Some(s) => (
+            Kind::ChallengeFailed,
+            json!({ "challenge_id": s.challenge_id, "method": factor.method() }),
+            Some(s.challenge_id.as_str()),
+        ),
+        None => (
+            Kind::VerifyFailed,
+            json!({ "method": factor.method() }),
+            None,
+        ),
+    };
+    let event = Event::new(kind, user_id, now, client).with_detail(detail);
+    Err(record_failure(state, user_id, now, &event, challenge_id).await)
+}
+
+/// Tries `code` on each active device; `None` when none accepts it.
+async fn match_totp(
+    state: &AppState,
+    user: &UserState,
+    devices: &[DeviceRow],
     code: &str,
     client: &ClientInfo,
-) -> Result<String, ApiError> {
-    check_code_format(code)?;
+    settle: Option<&Settle>,
+) -> Result<Option<Proved>, ApiError> {
     let now = state.now();
-    let (user, devices) = state.batch.verify_context(user_id).await?;
-    check_lock(&user, now)?;
-    if devices.is_empty() {
-        return Err(ApiError::Conflict("MFA is not enabled for this user"));
-    }
     // A device whose secret cannot be decrypted (a missing key, a tampered row) does not
     // stop the others; if no other device matches, the answer is an error, not a failure.
     let mut broken = None;
-    for row in &devices {
+    for row in devices {
         let totp = match totp_of(state, row) {
             Ok(totp) => totp,
             Err(e) => {
@@ -392,25 +501,94 @@ pub async fn verify(
         let Some(step) = totp.verify(code, now as u64, state.config.verify_window) else {
             continue;
         };
-        let event = Event::new(Kind::VerifySucceeded, user_id, now, client)
+        let event = Event::new(Kind::VerifySucceeded, &row.user_id, now, client)
             .with_detail(json!({ "device_id": row.id, "method": "totp" }));
-        if state
-            .batch
-            .advance_step(StepAdvance {
-                device_id: row.id.clone(),
-                step: to_i64(step),
-                now,
-                reset_failures: user.needs_reset(),
-                event,
-            })
-            .await?
-        {
-            return Ok(row.id.clone());
+        // Plain verifications share batches; one that settles a challenge has its own
+        // transaction.
+        let consumed = match settle {
+            None => {
+                let op = StepAdvance {
+                    device_id: row.id.clone(),
+                    step: to_i64(step),
+                    now,
+                    reset_failures: user.needs_reset(),
+                    event,
+                };
+                if state.batch.advance_step(op).await? {
+                    Consumed::Yes(())
+                } else {
+                    Consumed::No
+                }
+            }
+            Some(settle) => {
+                state
+                    .store
+                    .advance_step(
+                        &row.id,
+                        to_i64(step),
+                        now,
+                        user.needs_reset(),
+                        &event,
+                        Some(settle),
+                    )
+                    .await?
+            }
+        };
+        match consumed {
+            Consumed::Yes(()) => return Ok(Some(Proved::Yes(Proof::Device(row.id.clone())))),
+            Consumed::Unsettled => return Ok(Some(Proved::Unsettled)),
+            Consumed::No => {}
         }
     }
     match broken {
         Some(e) => Err(e),
-        None => Err(fail(state, user_id, now, client, json!({ "method": "totp" })).await),
+        None => Ok(None),
+    }
+}
+
+/// Tries a backup code (malformed input is simply no match); `None` when it is not an
+/// unused code of the user.
+async fn match_backup_code(
+    state: &AppState,
+    user: &UserState,
+    user_id: &str,
+    code: &str,
+    client: &ClientInfo,
+    settle: Option<&Settle>,
+) -> Result<Option<Proved>, ApiError> {
+    let Some(code) = backup::normalise(code) else {
+        return Ok(None);
+    };
+    let now = state.now();
+    let tags = state.keys.code_tags(user_id, &code);
+    let event = Event::new(Kind::BackupCodeUsed, user_id, now, client);
+    Ok(
+        match state
+            .store
+            .use_backup_code(user_id, &tags, now, user.needs_reset(), &event, settle)
+            .await?
+        {
+            Consumed::Yes(remaining) => Some(Proved::Yes(Proof::BackupCode { remaining })),
+            Consumed::Unsettled => Some(Proved::Unsettled),
+            Consumed::No => None,
+        },
+    )
+}
+
+/// Verifies a code against the user's active devices; each code is accepted once per device.
+/// A success costs one read (the verify context) and one transaction (the step, its
+/// `verify_succeeded` event, and the failure reset only when there were failures).
+pub async fn verify(
+    state: &AppState,
+    user_id: &str,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<String, ApiError> {
+    match prove(state, user_id, Factor::Totp(code), client, None).await? {
+        Proved::Yes(Proof::Device(id)) => Ok(id),
+        other => Err(ApiError::Internal(anyhow::anyhow!(
+            "a TOTP check without a challenge ended in {other:?}"
+        ))),
     }
 }
 
@@ -530,27 +708,13 @@ pub async fn verify_backup_code(
     code: &str,
     client: &ClientInfo,
 ) -> Result<u64, ApiError> {
-    let now = state.now();
-    let user = state.store.user_state(user_id).await?;
-    check_lock(&user, now)?;
-    if state.store.count_active(user_id).await? == 0 {
-        return Err(ApiError::Conflict("MFA is not enabled for this user"));
-    }
-    let failed = json!({ "method": "backup_code" });
-    let Some(code) = backup::normalise(code) else {
-        return Err(fail(state, user_id, now, client, failed).await);
-    };
-    let tags = state.keys.code_tags(user_id, &code);
-    let event = Event::new(Kind::BackupCodeUsed, user_id, now, client);
-    match state
-        .store
-        .use_backup_code(user_id, &tags, now, user.needs_reset(), &event)
-        .await?
-    {
-        Some(remaining) => {
+    match prove(state, user_id, Factor::BackupCode(code), client, None).await? {
+        Proved::Yes(Proof::BackupCode { remaining }) => {
             tracing::info!(remaining, "backup code used");
             Ok(u64::try_from(remaining).unwrap_or(0))
         }
-        None => Err(fail(state, user_id, now, client, failed).await),
+        other => Err(ApiError::Internal(anyhow::anyhow!(
+            "a backup code check without a challenge ended in {other:?}"
+        ))),
     }
 }

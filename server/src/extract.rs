@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -21,20 +21,17 @@ fn is_json(content_type: &str) -> bool {
             && essence.to_ascii_lowercase().starts_with("application/"))
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
+fn is_json_request(req: &Request) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json)
+}
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json);
-        if !json {
-            return Err(ApiError::BadRequest(
-                "Content-Type must be application/json".into(),
-            ));
-        }
+impl<T: DeserializeOwned> ApiJson<T> {
+    /// The body bytes and whether the content type is JSON.
+    async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<(Bytes, bool), ApiError> {
+        let json = is_json_request(&req);
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
@@ -42,13 +39,48 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ApiError::BadRequest("the request body could not be read".into())
             }
         })?;
+        Ok((bytes, json))
+    }
+
+    fn parse(bytes: &[u8], json: bool) -> Result<Self, ApiError> {
+        if !json {
+            return Err(ApiError::BadRequest(
+                "Content-Type must be application/json".into(),
+            ));
+        }
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(ApiError::BadRequest(
                 "the request body must be a JSON object".into(),
             ));
         }
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+        let axum::Json(value) = axum::Json::<T>::from_bytes(bytes)?;
         Ok(ApiJson(value))
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json_request(&req) {
+            return Self::parse(&[], false);
+        }
+        let (bytes, json) = Self::read(req, state).await?;
+        Self::parse(&bytes, json)
+    }
+}
+
+/// `Option<ApiJson<T>>`: an empty body is `None`; any other body is held to [`ApiJson`]'s
+/// rules.
+impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        let (bytes, json) = Self::read(req, state).await?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        Self::parse(&bytes, json).map(Some)
     }
 }
 

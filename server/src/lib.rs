@@ -4,13 +4,16 @@
 //! over SQLite or PostgreSQL, the encryption key ring ([`crypto::KeyRing`]) and the
 //! configuration ([`config::Config`]). The HTTP contract is in `API.md`; its wire types are
 //! in [`api`], the only module built without the default `runtime` feature (serde alone),
-//! so clients can share them.
+//! so clients can share them. Host applications that only check the server's login
+//! assertions use [`guard`] (feature `guard`, without the default `runtime`).
 #![forbid(unsafe_code)]
 
 pub mod api;
 
 #[cfg(feature = "runtime")]
 mod app;
+#[cfg(feature = "runtime")]
+pub mod assertion;
 #[cfg(feature = "runtime")]
 pub mod audit;
 #[cfg(feature = "runtime")]
@@ -20,10 +23,12 @@ pub mod backup;
 #[cfg(feature = "runtime")]
 pub mod batch;
 #[cfg(feature = "runtime")]
+pub mod challenge;
+#[cfg(feature = "runtime")]
 pub mod cli;
 #[cfg(feature = "runtime")]
 pub mod client;
-#[cfg(feature = "runtime")]
+#[cfg(any(feature = "runtime", feature = "guard"))]
 pub mod clock;
 #[cfg(feature = "runtime")]
 pub mod config;
@@ -35,6 +40,8 @@ pub mod domain;
 pub mod error;
 #[cfg(feature = "runtime")]
 pub mod extract;
+#[cfg(feature = "guard")]
+pub mod guard;
 #[cfg(feature = "runtime")]
 pub mod metrics;
 #[cfg(feature = "runtime")]

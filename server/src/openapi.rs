@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use crate::api;
-use crate::routes::{backup_codes, devices, events, mfa, ops, verify};
+use crate::routes::{backup_codes, challenges, devices, events, mfa, ops, trusted_devices, verify};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -10,8 +10,11 @@ use utoipa::{Modify, OpenApi};
     info(title = "twostep-server", description = "Pairing and authoritative TOTP verification"),
     paths(
         devices::create, devices::list, devices::confirm, devices::remove,
-        verify::verify, mfa::status,
+        verify::verify, mfa::status, mfa::disable,
         backup_codes::regenerate, backup_codes::status, backup_codes::verify,
+        challenges::create, challenges::get, challenges::verify, challenges::jwks,
+        trusted_devices::check, trusted_devices::list, trusted_devices::revoke,
+        trusted_devices::revoke_all,
         events::list,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
@@ -20,7 +23,12 @@ use utoipa::{Modify, OpenApi};
         api::CreateDeviceRequest, api::CreateDeviceResponse, api::CodeRequest,
         api::ConfirmDeviceResponse, api::DeviceList, api::VerifyResponse, api::MfaStatus,
         api::Health, api::BackupCodesResponse, api::BackupCodeStatus,
-        api::BackupCodeVerifyResponse, api::Event, api::EventList,
+        api::BackupCodeVerifyResponse,
+        api::CreateChallengeRequest, api::ChallengeCreated, api::VerifyChallengeRequest,
+        api::ChallengeVerified, api::TrustedDeviceToken, api::ChallengeStatus, api::Challenge,
+        api::AssertionClaims, api::Jwks, api::Jwk, api::TrustedDeviceCheckRequest,
+        api::TrustedDeviceCheck, api::TrustedDevice, api::TrustedDeviceList,
+        api::DisableRequest, api::Event, api::EventList,
     )),
     modifiers(&BearerAuth)
 )]

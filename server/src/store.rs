@@ -178,6 +178,36 @@ pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
     out
 }
 
+/// The conditional step write of `rows` devices, bound as (device id, step, now) triples:
+/// a device advances only if it is active and its last step is below the new one. Returns
+/// the ids of the devices that advanced.
+fn advance_sql(rows: usize) -> String {
+    format!(
+        "UPDATE devices SET last_step = v.column2, last_used_at = v.column3 \
+         FROM (VALUES {}) AS v \
+         WHERE devices.id = v.column1 AND devices.status = 'active' \
+         AND devices.last_step < v.column2 RETURNING id",
+        placeholders(rows, 3)
+    )
+}
+
+/// Runs [`advance_sql`] for the `StepAdvance`s `$ops` on the transaction `$tx`; the ids of
+/// the devices that advanced. Rows go in id order, so concurrent batches (PostgreSQL) lock
+/// devices in one order.
+macro_rules! advance_in {
+    ($tx:expr, $sql:expr, $ops:expr) => {
+        async {
+            let mut sorted: Vec<&StepAdvance> = $ops.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.device_id.cmp(&b.device_id));
+            let mut q = sqlx::query_scalar::<_, String>($sql);
+            for op in sorted {
+                q = q.bind(&op.device_id).bind(op.step).bind(op.now);
+            }
+            q.fetch_all(&mut *$tx).await
+        }
+    };
+}
+
 /// How failures turn into locks.
 #[derive(Clone, Copy, Debug)]
 pub struct LockPolicy {
@@ -209,6 +239,172 @@ pub struct BackupCodeInfo {
     pub remaining: i64,
     /// When the set was issued; None without a set.
     pub created_at: Option<i64>,
+}
+
+/// A login challenge as stored.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChallengeRow {
+    pub id: String,
+    pub user_id: String,
+    /// `pending`, `verified` or `failed` (expiry is computed from `expires_at`).
+    pub status: String,
+    pub attempts: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub verified_at: Option<i64>,
+    /// `otp` or `backup_code` once verified.
+    pub method: Option<String>,
+}
+
+/// A trusted device as stored, without its tag.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TrustedDeviceRow {
+    pub id: String,
+    pub user_id: String,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A trusted device to create when a challenge is settled.
+#[derive(Clone, Debug)]
+pub struct NewTrustedDevice {
+    pub id: String,
+    /// The token's tag under the active key.
+    pub tag: CodeTag,
+    pub label: String,
+    pub expires_at: i64,
+    /// Its `trusted_device_created` event.
+    pub event: Event,
+}
+
+/// A challenge to settle in the same transaction as the consumption of the code that
+/// proves it: the code is consumed only if the challenge is still pending and unexpired,
+/// and the challenge is verified only if the code is consumed.
+#[derive(Clone, Debug)]
+pub struct Settle {
+    pub challenge_id: String,
+    pub user_id: String,
+    /// `otp` or `backup_code`.
+    pub method: &'static str,
+    /// A trusted device to create with it ("remember this device").
+    pub trusted: Option<NewTrustedDevice>,
+    /// The `challenge_verified` event (written after the code's own event; trusted devices
+    /// revoked to make room get `trusted_device_revoked` events like it).
+    pub event: Event,
+}
+
+/// What an attempt to consume a code did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consumed<T = ()> {
+    /// The code was consumed (and the challenge, if any, verified); for a backup code, how
+    /// many unused codes are left.
+    Yes(T),
+    /// The code was already used (or the device is gone): nothing changed.
+    No,
+    /// The challenge was no longer pending or had expired: nothing changed.
+    Unsettled,
+}
+
+/// What [`Store::disable_mfa`] removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub devices: u64,
+    pub backup_codes: u64,
+    pub trusted_devices: u64,
+    pub challenges: u64,
+}
+
+/// Most live trusted devices per user: remembering one more revokes the oldest.
+pub const MAX_TRUSTED_DEVICES: i64 = 20;
+
+/// Failed attempts after which a challenge is spent.
+pub const CHALLENGE_MAX_ATTEMPTS: i64 = 5;
+
+const CHALLENGE_COLUMNS: &str = "id, user_id, status, attempts, ip, user_agent, created_at, \
+     expires_at, verified_at, method";
+const TRUSTED_COLUMNS: &str = "id, user_id, label, created_at, expires_at, last_used_at";
+
+/// In a transaction `$tx` (after the user lock), verifies the pending challenge of `$settle`
+/// at `$now` and creates its trusted device; evaluates to the ids of the trusted devices
+/// revoked to make room, or `Ok(None)` when the challenge is no longer pending or has
+/// expired (then nothing was written).
+macro_rules! settle_in {
+    ($tx:expr, $settle:expr, $now:expr) => {
+        async {
+            let verified = sqlx::query(
+                "UPDATE challenges SET status = 'verified', verified_at = $1, method = $2 \
+                 WHERE id = $3 AND user_id = $4 AND status = 'pending' AND expires_at > $1",
+            )
+            .bind($now)
+            .bind($settle.method)
+            .bind(&$settle.challenge_id)
+            .bind(&$settle.user_id)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !verified {
+                return Ok::<_, sqlx::Error>(None);
+            }
+            let mut evicted = Vec::new();
+            if let Some(t) = &$settle.trusted {
+                sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1 AND expires_at <= $2")
+                    .bind(&$settle.user_id)
+                    .bind($now)
+                    .execute(&mut *$tx)
+                    .await?;
+                // Room for the new one: the oldest beyond the limit are revoked.
+                evicted = sqlx::query_scalar::<_, String>(
+                    "DELETE FROM trusted_devices WHERE user_id = $1 AND id NOT IN \
+                     (SELECT id FROM trusted_devices WHERE user_id = $1 \
+                     ORDER BY created_at DESC, id DESC LIMIT $2) RETURNING id",
+                )
+                .bind(&$settle.user_id)
+                .bind(MAX_TRUSTED_DEVICES - 1)
+                .fetch_all(&mut *$tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO trusted_devices (id, user_id, key_id, hash, label, \
+                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&t.id)
+                .bind(&$settle.user_id)
+                .bind(&t.tag.key_id)
+                .bind(&t.tag.tag)
+                .bind(&t.label)
+                .bind($now)
+                .bind(t.expires_at)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Ok(Some(evicted))
+        }
+    };
+}
+
+/// Writes the events of a settled challenge on `$tx`: `challenge_verified`, then a
+/// `trusted_device_revoked` for each device in `$evicted`, then `trusted_device_created`.
+macro_rules! settle_events {
+    ($tx:expr, $settle:expr, $evicted:expr) => {
+        async {
+            $tx.insert_event(&$settle.event).await?;
+            for id in $evicted {
+                let revoked = $settle.event.and_then(
+                    crate::audit::Kind::TrustedDeviceRevoked,
+                    serde_json::json!({ "trusted_device_id": id, "reason": "limit" }),
+                );
+                $tx.insert_event(&revoked).await?;
+            }
+            if let Some(t) = &$settle.trusted {
+                $tx.insert_event(&t.event).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+    };
 }
 
 /// Takes the per-user row lock in a transaction: concurrent transactions of one user
@@ -559,10 +755,24 @@ impl Store {
         )
     }
 
-    /// Uses a backup code given as its tags (one per ring key): `Some(remaining)` only for
-    /// the one request that marks it used, which in the same transaction clears the failure
-    /// count if `reset_failures` and writes `event` (`backup_code_used`, its detail object
-    /// gaining `remaining`). None (nothing written) when no tag names an unused code.
+    /// Ids of the keys that unexpired trusted-device tokens are tagged under, with how many
+    /// users have such tokens; by key id.
+    pub async fn trusted_device_keys(&self, now: i64) -> Result<Vec<(String, i64)>> {
+        let sql = "SELECT key_id, COUNT(DISTINCT user_id) FROM trusted_devices \
+                   WHERE expires_at > $1 GROUP BY key_id ORDER BY key_id";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, (String, i64)>(sql)
+            .bind(now)
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
+    /// Uses a backup code given as its tags (one per ring key): [`Consumed::Yes`] with the
+    /// number of unused codes left only for the one request that marks it used, which in the
+    /// same transaction clears the failure count if `reset_failures` and writes `event`
+    /// (`backup_code_used`, its detail object gaining `remaining`) — and with `settle`,
+    /// verifies that challenge too (see [`Settle`]). Nothing is written otherwise.
     pub async fn use_backup_code(
         &self,
         user_id: &str,
@@ -570,12 +780,26 @@ impl Store {
         now: i64,
         reset_failures: bool,
         event: &Event,
-    ) -> Result<Option<i64>> {
+        settle: Option<&Settle>,
+    ) -> Result<Consumed<i64>> {
         let sql = "UPDATE backup_codes SET used_at = $1 WHERE user_id = $2 AND key_id = $3 \
                    AND hash = $4 AND used_at IS NULL";
         let remaining = "SELECT COUNT(*) FROM backup_codes WHERE user_id = $1 AND used_at IS NULL";
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
+            let mut evicted = Vec::new();
+            if let Some(settle) = settle {
+                for sql in LOCK_USER {
+                    sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+                }
+                match settle_in!(tx, settle, now).await? {
+                    Some(ids) => evicted = ids,
+                    None => {
+                        tx.rollback().await?;
+                        return Ok::<_, sqlx::Error>(Consumed::Unsettled);
+                    }
+                }
+            }
             let mut used = false;
             for code in tags {
                 used = sqlx::query(sql)
@@ -593,7 +817,7 @@ impl Store {
             }
             if !used {
                 tx.rollback().await?;
-                return Ok::<_, sqlx::Error>(None);
+                return Ok(Consumed::No);
             }
             let left: i64 = sqlx::query_scalar(remaining)
                 .bind(user_id)
@@ -604,16 +828,21 @@ impl Store {
             }
             tx.insert_event(&event.clone().with_field("remaining", left.into()))
                 .await?;
+            if let Some(settle) = settle {
+                settle_events!(tx, settle, &evicted).await?;
+            }
             tx.commit().await?;
-            Ok(Some(left))
+            Ok(Consumed::Yes(left))
         }
         .await)?)
     }
 
-    /// Accepts `step` on an active device: true only for the one request that advances
-    /// `last_step` to it, which in the same transaction writes `event` (`verify_succeeded`)
-    /// and, only if `reset_failures`, clears the failure count of `event.user_id`. The hot
-    /// path of verify: one transaction, no read. A batch of one of [`Store::advance_steps`].
+    /// Accepts `step` on an active device: [`Consumed::Yes`] only for the one request that
+    /// advances `last_step` to it, which in the same transaction writes `event`
+    /// (`verify_succeeded`) and, only if `reset_failures`, clears the failure count of
+    /// `event.user_id` — and with `settle`, verifies that challenge too (see [`Settle`]).
+    /// Without `settle` it is a batch of one of [`Store::advance_steps`] (the hot path of
+    /// verify, batched by [`crate::batch`]).
     pub async fn advance_step(
         &self,
         device_id: &str,
@@ -621,7 +850,8 @@ impl Store {
         now: i64,
         reset_failures: bool,
         event: &Event,
-    ) -> Result<bool> {
+        settle: Option<&Settle>,
+    ) -> Result<Consumed> {
         let op = StepAdvance {
             device_id: device_id.to_string(),
             step,
@@ -629,31 +859,54 @@ impl Store {
             reset_failures,
             event: event.clone(),
         };
-        Ok(self.advance_steps(std::slice::from_ref(&op)).await?[0])
-    }
-
-    /// [`Store::advance_step`] for several devices in one transaction: one conditional
-    /// `UPDATE` for all the steps, then the failure resets and one `INSERT` of the events of
-    /// the devices that advanced. For each operation, in order, whether it advanced. No two
-    /// may name one device.
-    pub async fn advance_steps(&self, ops: &[StepAdvance]) -> Result<Vec<bool>> {
-        let sql = format!(
-            "UPDATE devices SET last_step = v.column2, last_used_at = v.column3 \
-             FROM (VALUES {}) AS v \
-             WHERE devices.id = v.column1 AND devices.status = 'active' \
-             AND devices.last_step < v.column2 RETURNING id",
-            placeholders(ops.len(), 3)
-        );
+        let Some(settle) = settle else {
+            let advanced = self.advance_steps(std::slice::from_ref(&op)).await?[0];
+            return Ok(if advanced {
+                Consumed::Yes(())
+            } else {
+                Consumed::No
+            });
+        };
+        let sql = advance_sql(1);
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            // Rows in id order: concurrent batches (PostgreSQL) lock devices in one order.
-            let mut sorted: Vec<&StepAdvance> = ops.iter().collect();
-            sorted.sort_unstable_by(|a, b| a.device_id.cmp(&b.device_id));
-            let mut q = sqlx::query_scalar::<_, String>(&sql);
-            for op in sorted {
-                q = q.bind(&op.device_id).bind(op.step).bind(op.now);
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(&event.user_id).execute(&mut *tx).await?;
             }
-            let advanced = q.fetch_all(&mut *tx).await?;
+            let evicted = match settle_in!(tx, settle, now).await? {
+                Some(ids) => ids,
+                None => {
+                    tx.rollback().await?;
+                    return Ok::<_, sqlx::Error>(Consumed::Unsettled);
+                }
+            };
+            if advance_in!(tx, &sql, std::slice::from_ref(&op)).await?.is_empty() {
+                tx.rollback().await?;
+                return Ok(Consumed::No);
+            }
+            if reset_failures {
+                sqlx::query(RESET_FAILURES)
+                    .bind(&event.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.insert_event(event).await?;
+            settle_events!(tx, settle, &evicted).await?;
+            tx.commit().await?;
+            Ok(Consumed::Yes(()))
+        }
+        .await)?)
+    }
+
+    /// [`Store::advance_step`] without a challenge for several devices in one transaction:
+    /// one conditional `UPDATE` for all the steps, then the failure resets and one `INSERT`
+    /// of the events of the devices that advanced. For each operation, in order, whether it
+    /// advanced. No two may name one device.
+    pub async fn advance_steps(&self, ops: &[StepAdvance]) -> Result<Vec<bool>> {
+        let sql = advance_sql(ops.len());
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let advanced = advance_in!(tx, &sql, ops).await?;
             let done: Vec<bool> = ops
                 .iter()
                 .map(|op| advanced.contains(&op.device_id))
@@ -733,7 +986,8 @@ impl Store {
 
     /// Counts one failure; the failure that reaches the limit locks the user (the first lock
     /// lasts `base_secs`, each further one twice the previous, at most `max_secs`) and starts
-    /// the count again. Writes `event` (`verify_failed`) and, when this failure locks, a
+    /// the count again. With `challenge_id`, the failure is also an attempt on that pending
+    /// challenge (the fifth spends it: `failed`), and `event` gains `attempts`. Writes `event` (`verify_failed`) and, when this failure locks, a
     /// `locked` event after it, in the same transaction. Returns the state after the update.
     pub async fn record_failure(
         &self,
@@ -741,7 +995,11 @@ impl Store {
         now: i64,
         policy: LockPolicy,
         event: &Event,
+        challenge_id: Option<&str>,
     ) -> Result<UserState> {
+        let attempt = "UPDATE challenges SET attempts = attempts + 1, status = CASE \
+                       WHEN attempts + 1 >= $2 THEN 'failed' ELSE status END \
+                       WHERE id = $1 AND status = 'pending' RETURNING attempts";
         let insert =
             "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING";
         let next_lock = "(CASE WHEN last_lock_secs = 0 THEN $3 \
@@ -764,7 +1022,21 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-            tx.insert_event(event).await?;
+            let event = match challenge_id {
+                Some(id) => {
+                    let attempts: Option<i64> = sqlx::query_scalar(attempt)
+                        .bind(id)
+                        .bind(CHALLENGE_MAX_ATTEMPTS)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match attempts {
+                        Some(n) => event.clone().with_field("attempts", n.into()),
+                        None => event.clone(),
+                    }
+                }
+                None => event.clone(),
+            };
+            tx.insert_event(&event).await?;
             if after.just_locked(now) {
                 tx.insert_event(&event.locked(&after)).await?;
             }
@@ -796,5 +1068,177 @@ impl Store {
             .execute(pool)
             .await
             .map(|r| r.rows_affected() == 1))?)
+    }
+
+    /// Stores a new challenge with its `challenge_created` event, and purges challenges that
+    /// expired before `purge_before`.
+    pub async fn insert_challenge(
+        &self,
+        c: &ChallengeRow,
+        purge_before: i64,
+        event: &Event,
+    ) -> Result<()> {
+        let insert = format!(
+            "INSERT INTO challenges ({CHALLENGE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM challenges WHERE expires_at < $1")
+                .bind(purge_before)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(&insert)
+                .bind(&c.id)
+                .bind(&c.user_id)
+                .bind(&c.status)
+                .bind(c.attempts)
+                .bind(&c.ip)
+                .bind(&c.user_agent)
+                .bind(c.created_at)
+                .bind(c.expires_at)
+                .bind(c.verified_at)
+                .bind(&c.method)
+                .execute(&mut *tx)
+                .await?;
+            tx.insert_event(event).await?;
+            tx.commit().await
+        }
+        .await)?)
+    }
+
+    /// One challenge by id.
+    pub async fn challenge(&self, id: &str) -> Result<Option<ChallengeRow>> {
+        let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id = $1");
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ChallengeRow>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?,
+        )
+    }
+
+    /// Whether a presented token is a live trusted device of `user_id`: the first of `tags`
+    /// (the token's tag under each ring key) that names an unexpired device of the user
+    /// marks it used at `now`; its expiry.
+    pub async fn check_trusted(
+        &self,
+        user_id: &str,
+        tags: &[CodeTag],
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let sql = "UPDATE trusted_devices SET last_used_at = $1 WHERE user_id = $2 \
+                   AND key_id = $3 AND hash = $4 AND expires_at > $1 RETURNING expires_at";
+        for tag in tags {
+            let found = on_writer!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+                .bind(now)
+                .bind(user_id)
+                .bind(&tag.key_id)
+                .bind(&tag.tag)
+                .fetch_optional(pool)
+                .await)?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The user's unexpired trusted devices, newest first.
+    pub async fn list_trusted(&self, user_id: &str, now: i64) -> Result<Vec<TrustedDeviceRow>> {
+        let sql = format!(
+            "SELECT {TRUSTED_COLUMNS} FROM trusted_devices WHERE user_id = $1 \
+             AND expires_at > $2 ORDER BY created_at DESC, id"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, TrustedDeviceRow>(&sql)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
+    /// Revokes one trusted device (`Some(id)`) or all of the user's (`None`), each with a
+    /// `trusted_device_revoked` event like `event` (detail: `trusted_device_id`); how many.
+    pub async fn revoke_trusted(
+        &self,
+        user_id: &str,
+        id: Option<&str>,
+        event: &Event,
+    ) -> Result<u64> {
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let removed: Vec<String> = match id {
+                Some(id) => sqlx::query_scalar(
+                    "DELETE FROM trusted_devices WHERE user_id = $1 AND id = $2 RETURNING id",
+                )
+                .bind(user_id)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?,
+                None => sqlx::query_scalar(
+                    "DELETE FROM trusted_devices WHERE user_id = $1 RETURNING id",
+                )
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?,
+            };
+            for id in &removed {
+                let event = event.clone().with_field("trusted_device_id", id.as_str().into());
+                tx.insert_event(&event).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(removed.len() as u64)
+        }
+        .await)?)
+    }
+
+    /// Turns MFA off for the user in one transaction: removes every device, backup code and
+    /// trusted device, and the pending challenges. `None` (nothing changed) when the user
+    /// has no active device.
+    ///
+    /// Writes `event` (`mfa_disabled`), its detail object gaining the counts removed.
+    pub async fn disable_mfa(&self, user_id: &str, event: &Event) -> Result<Option<Removed>> {
+        Ok(on_writer!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if active == 0 {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(None);
+            }
+            let mut removed = Removed::default();
+            for (sql, count) in [
+                (
+                    "DELETE FROM challenges WHERE user_id = $1 AND status = 'pending'",
+                    &mut removed.challenges,
+                ),
+                ("DELETE FROM trusted_devices WHERE user_id = $1", &mut removed.trusted_devices),
+                (DELETE_CODES, &mut removed.backup_codes),
+                ("DELETE FROM devices WHERE user_id = $1", &mut removed.devices),
+            ] {
+                *count = sqlx::query(sql)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            let event = event.clone().with_detail(serde_json::json!({
+                "devices": removed.devices,
+                "backup_codes": removed.backup_codes,
+                "trusted_devices": removed.trusted_devices,
+                "challenges": removed.challenges,
+            }));
+            tx.insert_event(&event).await?;
+            tx.commit().await?;
+            Ok(Some(removed))
+        }
+        .await)?)
     }
 }

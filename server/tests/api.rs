@@ -945,6 +945,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/users/{user_id}/backup-codes"),
     ("get", "/v1/users/{user_id}/backup-codes"),
     ("post", "/v1/users/{user_id}/backup-codes/verify"),
+    ("post", "/v1/users/{user_id}/mfa/disable"),
+    ("post", "/v1/challenges"),
+    ("get", "/v1/challenges/{challenge_id}"),
+    ("post", "/v1/challenges/{challenge_id}/verify"),
+    ("get", "/v1/jwks.json"),
+    ("post", "/v1/trusted-devices/check"),
+    ("get", "/v1/users/{user_id}/trusted-devices"),
+    ("delete", "/v1/users/{user_id}/trusted-devices"),
+    ("delete", "/v1/users/{user_id}/trusted-devices/{id}"),
     ("get", "/v1/users/{user_id}/events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -978,7 +987,9 @@ async fn openapi_lists_every_route() {
         // And the route exists in the router: not the JSON fallback 404 for unknown routes.
         let concrete = path
             .replace("{user_id}", "alice")
-            .replace("{device_id}", "00000000-0000-4000-8000-000000000000");
+            .replace("{device_id}", "00000000-0000-4000-8000-000000000000")
+            .replace("{challenge_id}", "00000000-0000-4000-8000-000000000000")
+            .replace("{id}", "00000000-0000-4000-8000-000000000000");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let r = app.call(m, &concrete, Some(SERVICE_KEY), None).await;
         assert!(

@@ -627,56 +627,6 @@ async fn no_secret_code_or_token_in_events_postgres() {
 }
 
 /// Makes every insert into `events` (or only those of `kind`) fail inside the database.
-async fn break_events(app: &TestApp, kind: Option<&str>) {
-    match (&app.state.store, kind) {
-        (Store::Sqlite(_), None) => {
-            exec_sql(
-                app,
-                "CREATE TRIGGER events_down BEFORE INSERT ON events \
-                 BEGIN SELECT RAISE(ABORT, 'audit log down'); END",
-            )
-            .await
-        }
-        (Store::Sqlite(_), Some(k)) => {
-            exec_sql(
-                app,
-                &format!(
-                    "CREATE TRIGGER events_down BEFORE INSERT ON events WHEN NEW.kind = '{k}' \
-                     BEGIN SELECT RAISE(ABORT, 'audit log down'); END"
-                ),
-            )
-            .await
-        }
-        (Store::Postgres(_), kind) => {
-            exec_sql(
-                app,
-                "CREATE OR REPLACE FUNCTION events_down() RETURNS trigger LANGUAGE plpgsql \
-                 AS $$ BEGIN RAISE EXCEPTION 'audit log down'; END $$",
-            )
-            .await;
-            let when = kind
-                .map(|k| format!("WHEN (NEW.kind = '{k}')"))
-                .unwrap_or_default();
-            exec_sql(
-                app,
-                &format!(
-                    "CREATE TRIGGER events_down BEFORE INSERT ON events FOR EACH ROW {when} \
-                     EXECUTE FUNCTION events_down()"
-                ),
-            )
-            .await
-        }
-    }
-}
-
-async fn fix_events(app: &TestApp) {
-    let sql = match &app.state.store {
-        Store::Sqlite(_) => "DROP TRIGGER events_down",
-        Store::Postgres(_) => "DROP TRIGGER events_down ON events",
-    };
-    exec_sql(app, sql).await;
-}
-
 async fn kinds(app: &TestApp, user: &str) -> Vec<String> {
     all_events(app, user)
         .await

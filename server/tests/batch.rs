@@ -139,7 +139,7 @@ async fn advance_steps_answer_each(db: Db) {
     for user in ["u1", "u3"] {
         let failed = event(Kind::VerifyFailed, user, "failed");
         store
-            .record_failure(user, 1000, policy, &failed)
+            .record_failure(user, 1000, policy, &failed, None)
             .await
             .unwrap();
     }
@@ -221,7 +221,7 @@ async fn verify_contexts_answer_each(db: Db) {
     };
     let failed = event(Kind::VerifyFailed, "u1", "failed");
     store
-        .record_failure("u1", 1000, policy, &failed)
+        .record_failure("u1", 1000, policy, &failed, None)
         .await
         .unwrap();
     let got = store

@@ -1,7 +1,11 @@
 //! End-to-end through a real listener on 127.0.0.1 and an HTTP client, on real time:
 //! pairing, single use, lockout and recovery; and concurrency — 50 simultaneous verifies of
 //! one valid code give exactly one success on SQLite, on PostgreSQL, and across two server
-//! processes (the real binary) sharing one PostgreSQL database.
+//! processes (the real binary) sharing one PostgreSQL database. The login challenge end to
+//! end: TOTP → assertion checked with jsonwebtoken against `/v1/jwks.json` (real time, `exp`
+//! enforced); backup code → refused next time; remember device → trusted → revoked →
+//! refused; disable → all gone; and 20 simultaneous verifications of one challenge across
+//! two server processes on one PostgreSQL → exactly one success.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -353,4 +357,272 @@ async fn fifty_concurrent_verifies_across_two_processes_on_one_postgres() {
         let r = c.http.get(format!("{base}/readyz")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
+}
+
+impl Client {
+    async fn get(&self, url: &str, auth: bool) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self.http.get(url);
+        if auth {
+            req = req.bearer_auth(SERVICE_KEY);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        (status, headers, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn challenge(&self, base: &str, user: &str) -> String {
+        let (s, _, j) = self
+            .post(
+                &format!("{base}/v1/challenges"),
+                json!({"user_id": user, "ip": "198.51.100.7", "user_agent": "e2e/1.0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{j}");
+        j["challenge_id"].as_str().unwrap().to_string()
+    }
+}
+
+/// Checks an assertion as a product backend would: jsonwebtoken, the key from
+/// `/v1/jwks.json` by `kid`, EdDSA only, issuer pinned, `exp` enforced on real time.
+async fn check_assertion(c: &Client, base: &str, jwt: &str) -> Value {
+    let (s, _, jwks) = c.get(&format!("{base}/v1/jwks.json"), false).await;
+    assert_eq!(s, StatusCode::OK, "{jwks}");
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
+    let kid = jsonwebtoken::decode_header(jwt).unwrap().kid.unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&["twostep"]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    jsonwebtoken::decode::<Value>(jwt, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+async fn login_challenge_scenario(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("login.db").display()),
+        Db::Postgres(u) => u,
+    };
+    let base = spawn_in_process(test_config(&url)).await;
+    let c = Client::new();
+    let (_, secret, t, codes) = c.pair_active_with_codes(&base, "alice").await;
+    assert_eq!(codes.len(), 10);
+
+    // TOTP: the assertion checks against the JWKS with an independent JWT library.
+    let id = c.challenge(&base, "alice").await;
+    let verify = format!("{base}/v1/challenges/{id}/verify");
+    let (s, h, j) = c
+        .post(&verify, json!({"code": totp_sha1(&secret, t + 30)}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(h.get("cache-control").unwrap(), "no-store");
+    let claims = check_assertion(&c, &base, j["assertion"].as_str().unwrap()).await;
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["amr"], json!(["otp"]));
+    assert_eq!(claims["challenge_id"], id);
+    let auth_time = claims["auth_time"].as_u64().unwrap();
+    assert!(auth_time >= t && auth_time <= now(), "{auth_time}");
+    assert_eq!(
+        claims["exp"].as_u64().unwrap(),
+        claims["iat"].as_u64().unwrap() + 600
+    );
+    let (s, _, j) = c
+        .post(&verify, json!({"code": totp_sha1(&secret, t + 60)}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{j}");
+    let (s, _, j) = c.get(&verify.replace("/verify", ""), true).await;
+    assert_eq!(
+        (s, j["status"].as_str()),
+        (StatusCode::OK, Some("verified"))
+    );
+
+    // Backup code, remembering the device: that code is refused next time.
+    let id = c.challenge(&base, "alice").await;
+    let (s, _, j) = c
+        .post(
+            &format!("{base}/v1/challenges/{id}/verify"),
+            json!({"backup_code": codes[0], "remember_device": true, "device_label": "e2e"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    let claims = check_assertion(&c, &base, j["assertion"].as_str().unwrap()).await;
+    assert_eq!(claims["amr"], json!(["backup_code"]));
+    let token = j["trusted_device"]["token"].as_str().unwrap().to_string();
+    let trusted_id = j["trusted_device"]["id"].as_str().unwrap().to_string();
+    let id = c.challenge(&base, "alice").await;
+    let (s, _, j) = c
+        .post(
+            &format!("{base}/v1/challenges/{id}/verify"),
+            json!({"backup_code": codes[0]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{j}");
+
+    // Remembered: trusted for alice only; revoked: refused.
+    let check = format!("{base}/v1/trusted-devices/check");
+    let (_, _, j) = c
+        .post(&check, json!({"user_id": "alice", "token": token}))
+        .await;
+    assert_eq!(j["trusted"], true, "{j}");
+    let (_, _, j) = c
+        .post(&check, json!({"user_id": "bob", "token": token}))
+        .await;
+    assert_eq!(j, json!({"trusted": false}));
+    let r = c
+        .http
+        .delete(format!(
+            "{base}/v1/users/alice/trusted-devices/{trusted_id}"
+        ))
+        .bearer_auth(SERVICE_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, _, j) = c
+        .post(&check, json!({"user_id": "alice", "token": token}))
+        .await;
+    assert_eq!(j, json!({"trusted": false}));
+
+    // Disable: everything gone; verify and challenges now 409.
+    let id = c.challenge(&base, "alice").await;
+    let (s, _, j) = c
+        .post(&format!("{base}/v1/users/alice/mfa/disable"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{j}");
+    let (_, _, st) = c.get(&format!("{base}/v1/users/alice/mfa"), true).await;
+    assert_eq!(
+        st,
+        json!({"enabled": false, "active_devices": 0, "backup_codes_remaining": 0})
+    );
+    let (s, _, _) = c
+        .post(
+            &format!("{base}/v1/users/alice/verify"),
+            json!({"code": totp_sha1(&secret, now())}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _, _) = c.get(&format!("{base}/v1/challenges/{id}"), true).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = c
+        .post(
+            &format!("{base}/v1/challenges"),
+            json!({"user_id": "alice"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_challenge_e2e_sqlite() {
+    login_challenge_scenario(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_challenge_e2e_postgres() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    login_challenge_scenario(Db::Postgres(url)).await;
+}
+
+/// Fires 20 simultaneous verifications of one challenge spread over `bases` (the i-th with
+/// `bodies[i % bodies.len()]`); the 200 answers. Every other answer must be the 409.
+async fn twenty_verifications(
+    c: &Client,
+    bases: &[String],
+    id: &str,
+    bodies: &[Value],
+) -> Vec<Value> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let url = format!("{}/v1/challenges/{id}/verify", bases[i % bases.len()]);
+        let http = c.http.clone();
+        let barrier = barrier.clone();
+        let body = bodies[i % bodies.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let r = http
+                .post(url)
+                .bearer_auth(SERVICE_KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut ok = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            StatusCode::OK => ok.push(body),
+            StatusCode::CONFLICT => assert_eq!(body["error"]["code"], "conflict"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    ok
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_challenge_verifications_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&format!("sqlite://{}", dir.path().join("c.db").display()));
+    config.lockout_max_failures = 1000;
+    let base = spawn_in_process(config).await;
+    let c = Client::new();
+    let (_, secret, t) = c.pair_active(&base, "kim").await;
+    let id = c.challenge(&base, "kim").await;
+    let ok = twenty_verifications(
+        &c,
+        std::slice::from_ref(&base),
+        &id,
+        &[json!({"code": totp_sha1(&secret, t + 30)})],
+    )
+    .await;
+    assert_eq!(ok.len(), 1, "exactly one of 20 simultaneous verifications");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_challenge_verifications_across_two_processes_on_one_postgres() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let key = twostep_server::crypto::KeyRing::generate_entry().unwrap();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| spawn_binary(&url, &key, &[("TWOSTEP_LOCKOUT_MAX_FAILURES", "1000")]));
+        let b = s.spawn(|| spawn_binary(&url, &key, &[("TWOSTEP_LOCKOUT_MAX_FAILURES", "1000")]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let c = Client::new();
+    let bases = [a.base.clone(), b.base.clone()];
+    let (_, secret, t, codes) = c.pair_active_with_codes(&bases[0], "lee").await;
+    // One TOTP code, 20 times at once over both processes.
+    let id = c.challenge(&bases[1], "lee").await;
+    let ok = twenty_verifications(
+        &c,
+        &bases,
+        &id,
+        &[json!({"code": totp_sha1(&secret, t + 30), "remember_device": true})],
+    )
+    .await;
+    assert_eq!(ok.len(), 1, "exactly one of 20 simultaneous verifications");
+    // Both processes sign with the same derived key: the winner's assertion checks against
+    // the other process's JWKS.
+    check_assertion(&c, &bases[1], ok[0]["assertion"].as_str().unwrap()).await;
+    let (_, _, list) = c
+        .get(&format!("{}/v1/users/lee/trusted-devices", bases[1]), true)
+        .await;
+    assert_eq!(list["trusted_devices"].as_array().unwrap().len(), 1);
+    // Ten different backup codes, each twice, at once: one wins, only its code is spent.
+    let id = c.challenge(&bases[0], "lee").await;
+    let bodies: Vec<Value> = codes.iter().map(|c| json!({"backup_code": c})).collect();
+    let ok = twenty_verifications(&c, &bases, &id, &bodies).await;
+    assert_eq!(ok.len(), 1, "exactly one of 20 simultaneous verifications");
+    let (_, _, left) = c
+        .get(&format!("{}/v1/users/lee/backup-codes", bases[0]), true)
+        .await;
+    assert_eq!(left["remaining"], 9, "only the winner's code is spent");
 }

@@ -2,10 +2,12 @@
 //! result to a response.
 
 pub mod backup_codes;
+pub mod challenges;
 pub mod devices;
 pub mod events;
 pub mod mfa;
 pub mod ops;
+pub mod trusted_devices;
 pub mod verify;
 
 use crate::auth::Caller;
