@@ -587,8 +587,8 @@ pub async fn status(state: &AppState, user_id: &str) -> Result<api::MfaStatus, A
 }
 
 /// Removes a device (pending or active). Removing the user's last active device turns MFA
-/// off as `mfa/disable` does: backup codes, trusted devices, pending challenges and pending
-/// devices go in the same transaction (see [`crate::store::Store::delete_device`]).
+/// off as `mfa/disable` does: backup codes, trusted devices and pending challenges go in the
+/// same transaction (see [`crate::store::Store::delete_device`]).
 pub async fn delete_device(
     state: &AppState,
     user_id: &str,

@@ -270,8 +270,8 @@ pub enum Deletion {
     NotFound,
     /// The device is gone; the user still has an active device, or the device was pending.
     Removed,
-    /// The device was the user's last active one: MFA is off, and with it went what
-    /// [`Store::disable_mfa`] removes (counted here without the device itself).
+    /// The device was the user's last active one: MFA is off, and with it went the backup
+    /// codes, trusted devices and pending challenges (`devices` counts the one device).
     LastActiveRemoved(Removed),
 }
 
@@ -364,10 +364,11 @@ macro_rules! settle_events {
     };
 }
 
-/// In a transaction `$tx` (after the user lock), turns MFA off for `$user_id`: removes the
-/// pending challenges, trusted devices, backup codes and devices of the user; evaluates to
-/// the [`Removed`] counts. The one definition of what "MFA off" removes, shared by
-/// [`Store::disable_mfa`] and [`Store::delete_device`].
+/// In a transaction `$tx` (after the user lock), removes what depends on the user having MFA:
+/// pending challenges, trusted devices and backup codes; evaluates to their [`Removed`]
+/// counts (`devices` 0). The one definition of what goes when MFA is turned off, shared by
+/// [`Store::disable_mfa`] (which then removes every device) and [`Store::delete_device`]
+/// (when it removed the last active device).
 macro_rules! clear_mfa_in {
     ($tx:expr, $user_id:expr) => {
         async {
@@ -377,9 +378,11 @@ macro_rules! clear_mfa_in {
                     "DELETE FROM challenges WHERE user_id = $1 AND status = 'pending'",
                     &mut removed.challenges,
                 ),
-                ("DELETE FROM trusted_devices WHERE user_id = $1", &mut removed.trusted_devices),
+                (
+                    "DELETE FROM trusted_devices WHERE user_id = $1",
+                    &mut removed.trusted_devices,
+                ),
                 (DELETE_CODES, &mut removed.backup_codes),
-                ("DELETE FROM devices WHERE user_id = $1", &mut removed.devices),
             ] {
                 *count = sqlx::query(sql)
                     .bind($user_id)
@@ -838,9 +841,10 @@ impl Store {
 
     /// Deletes a device and writes `event` (`device_removed`), in one transaction under the
     /// user lock. When it was the user's last active device, MFA is off: the same
-    /// transaction removes what [`Store::disable_mfa`] removes (pending devices, backup
-    /// codes, trusted devices, pending challenges) and writes an `mfa_disabled` event like
-    /// `event` (detail: the counts and `"reason": "last_device_removed"`). Concurrent
+    /// transaction removes what [`Store::disable_mfa`] removes besides devices (backup
+    /// codes, trusted devices, pending challenges; a pending device stays, and confirming
+    /// it later issues a fresh code set) and writes an `mfa_disabled` event like `event`
+    /// (detail: the counts, `devices` 1, and `"reason": "last_device_removed"`). Concurrent
     /// deletions of a user's last two active devices run one after the other, so the
     /// second one sees none left. [`Deletion::NotFound`] (nothing written) if the user has
     /// no such device.
@@ -873,7 +877,10 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await?;
                 if active == 0 {
-                    let removed = clear_mfa_in!(tx, user_id).await?;
+                    let removed = Removed {
+                        devices: 1,
+                        ..clear_mfa_in!(tx, user_id).await?
+                    };
                     let off = event.and_then(crate::audit::Kind::MfaDisabled, removed.detail());
                     tx.insert_event(&off.with_field("reason", "last_device_removed".into()))
                         .await?;
@@ -1136,7 +1143,12 @@ impl Store {
                 tx.rollback().await?;
                 return Ok::<_, sqlx::Error>(None);
             }
-            let removed = clear_mfa_in!(tx, user_id).await?;
+            let mut removed = clear_mfa_in!(tx, user_id).await?;
+            removed.devices = sqlx::query("DELETE FROM devices WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.insert_event(&event.clone().with_detail(removed.detail())).await?;
             tx.commit().await?;
             Ok(Some(removed))

@@ -1,9 +1,9 @@
 //! Removing devices one by one (API.md "Devices", `DELETE /v1/users/{id}/devices/{device_id}`),
 //! in process on SQLite and PostgreSQL: while an active device remains, only the device goes;
-//! the removal that leaves no active device turns MFA off like `mfa/disable` (backup codes,
-//! trusted devices, pending challenges and pending devices go in the same transaction, with
-//! `device_removed` then `mfa_disabled` in the log), also when the last two active devices
-//! are removed at the same time; a later enrolment starts clean.
+//! the removal that leaves no active device turns MFA off like `mfa/disable`: backup codes,
+//! trusted devices and pending challenges go in the same transaction (a device being paired
+//! stays), logged as `device_removed` then `mfa_disabled`, also when the last two active
+//! devices are removed at the same time; a later enrolment starts clean.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -178,7 +178,10 @@ async fn last_active_device_turns_mfa_off(db: Db) {
 
     // A pending device with two active ones: only that device goes.
     let (p, _) = app.pair("alice").await;
-    assert_eq!(remove(&app, "alice", &p).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        remove(&app, "alice", &p).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(rows_of(&app, "alice").await, [2, 10, 1, 1]);
 
     // One of two active devices: the other keeps MFA on, nothing else goes.
@@ -194,7 +197,10 @@ async fn last_active_device_turns_mfa_off(db: Db) {
     );
     // A pending device next to the one active device: still nothing else goes.
     let (p, _) = app.pair("alice").await;
-    assert_eq!(remove(&app, "alice", &p).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        remove(&app, "alice", &p).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(rows_of(&app, "alice").await, [1, 10, 1, 1]);
     // Removing an unknown device, or another user's, changes nothing.
     let (bob_device, _) = app.pair("bob").await;
@@ -213,10 +219,13 @@ async fn last_active_device_turns_mfa_off(db: Db) {
     app.clock.advance(30);
     let r = app.verify("alice", &totp_sha1(&secret_b, app.now())).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(use_code(&app, "alice", &codes[1]).await.status, StatusCode::OK);
+    assert_eq!(
+        use_code(&app, "alice", &codes[1]).await.status,
+        StatusCode::OK
+    );
 
-    // The last active device: everything that made up alice's MFA goes with it (a pending
-    // device being paired too), in one request that still answers 204.
+    // The last active device: everything that made up alice's MFA goes with it, in one
+    // request that still answers 204; a device being paired stays.
     let (pairing, pairing_secret) = app.pair("alice").await;
     app.clock.advance(30);
     let r = app
@@ -230,7 +239,21 @@ async fn last_active_device_turns_mfa_off(db: Db) {
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     assert!(r.text.is_empty());
-    assert_eq!(rows_of(&app, "alice").await, [0, 0, 0, 0]);
+    assert_eq!(rows_of(&app, "alice").await, [1, 0, 0, 0]);
+    let r = app
+        .call(
+            Method::GET,
+            "/v1/users/alice/devices",
+            Some(SERVICE_KEY),
+            None,
+        )
+        .await;
+    let listed = r.json["devices"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{}", r.text);
+    assert_eq!(
+        (&listed[0]["id"], &listed[0]["status"]),
+        (&json!(pairing), &json!("pending"))
+    );
     assert_eq!(rows_of(&app, "bob").await, bob_rows, "bob untouched");
     assert!(trusted(&app, "bob", &bobs_token).await);
     assert!(!trusted(&app, "alice", &token).await);
@@ -248,14 +271,6 @@ async fn last_active_device_turns_mfa_off(db: Db) {
         r.json,
         json!({"enabled": false, "active_devices": 0, "backup_codes_remaining": 0})
     );
-    app.call(
-        Method::POST,
-        &format!("/v1/users/alice/devices/{pairing}/confirm"),
-        Some(SERVICE_KEY),
-        Some(json!({"code": totp_sha1(&pairing_secret, app.now())})),
-    )
-    .await
-    .assert_error(StatusCode::NOT_FOUND, "not_found");
     app.verify("alice", &totp_sha1(&secret_b, app.now()))
         .await
         .assert_error(StatusCode::CONFLICT, "conflict");
@@ -288,22 +303,22 @@ async fn last_active_device_turns_mfa_off(db: Db) {
         log[0]["detail"],
         json!({"reason": "last_device_removed", "devices": 1, "backup_codes": 10,
             "trusted_devices": 1, "challenges": 1}),
-        "the pending device being paired, the whole code set, the trusted device and the \
-         pending challenge"
+        "the device, the whole code set, the trusted device and the pending challenge"
     );
     assert_eq!(log[1]["detail"], json!({"device_id": b}));
     assert_eq!(log[2]["detail"]["device_id"], pairing.as_str());
     for e in &log[..2] {
         assert_eq!(
             (&e["ip"], &e["user_agent"], &e["at"]),
-            (&json!("192.0.2.7"), &json!("phone-settings/1.0"), &log[0]["at"]),
+            (
+                &json!("192.0.2.7"),
+                &json!("phone-settings/1.0"),
+                &log[0]["at"]
+            ),
             "both from the one request: {e}"
         );
     }
-    let removed = log
-        .iter()
-        .filter(|e| e["kind"] == "device_removed")
-        .count();
+    let removed = log.iter().filter(|e| e["kind"] == "device_removed").count();
     assert_eq!(removed, 4, "p, a, p, b");
     assert_eq!(
         log.iter().filter(|e| e["kind"] == "mfa_disabled").count(),
@@ -315,16 +330,35 @@ async fn last_active_device_turns_mfa_off(db: Db) {
         assert!(!text.contains(secret.as_str()), "a secret in the log");
     }
 
-    // Enrolling again starts clean: a fresh set, the old codes and token stay refused.
+    // Enrolling again (confirming the device paired before) starts clean: a fresh set, the
+    // old codes and token stay refused.
     app.clock.advance(30);
-    let (_, _, fresh) = enable(&app, "alice").await;
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/v1/users/alice/devices/{pairing}/confirm"),
+            Some(SERVICE_KEY),
+            Some(json!({"code": totp_sha1(&pairing_secret, app.now())})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let fresh: Vec<String> = r.json["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fresh.len(), 10, "{}", r.text);
     assert!(fresh.iter().all(|c| !codes.contains(c)));
     assert_eq!(remaining_codes(&app, "alice").await, 10);
     assert!(!trusted(&app, "alice", &token).await);
     use_code(&app, "alice", &codes[3])
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code");
-    assert_eq!(use_code(&app, "alice", &fresh[0]).await.status, StatusCode::OK);
+    assert_eq!(
+        use_code(&app, "alice", &fresh[0]).await.status,
+        StatusCode::OK
+    );
     let r = app
         .call(
             Method::GET,
@@ -354,7 +388,10 @@ async fn one_transaction(db: Db) {
     assert!(trusted(&app, "alice", &token).await);
     assert_eq!(events(&app, "alice").await.len(), events_before);
     fix_events(&app).await;
-    assert_eq!(remove(&app, "alice", &a).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        remove(&app, "alice", &a).await.status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(rows_of(&app, "alice").await, [0, 0, 0, 0]);
     assert!(!trusted(&app, "alice", &token).await);
 }
@@ -373,10 +410,7 @@ async fn concurrent_removal_of_last_two(db: Db) {
         create_challenge(&app, &user).await;
         assert_eq!(rows_of(&app, &user).await, [2, 10, 1, 1]);
         let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
-        let (r1, r2) = tokio::join!(
-            remove(&app, &user, first),
-            remove(&app, &user, second)
-        );
+        let (r1, r2) = tokio::join!(remove(&app, &user, first), remove(&app, &user, second));
         assert_eq!(r1.status, StatusCode::NO_CONTENT, "{}", r1.text);
         assert_eq!(r2.status, StatusCode::NO_CONTENT, "{}", r2.text);
         assert_eq!(rows_of(&app, &user).await, [0, 0, 0, 0], "round {round}");
