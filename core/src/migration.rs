@@ -5,7 +5,7 @@
 use crate::base64;
 use crate::params::{Algorithm, Digits, Period};
 use crate::secret::Secret;
-use crate::uri::{KeyUri, OtpKind, UriError};
+use crate::uri::{self, KeyUri, OtpKind, UriError};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -210,12 +210,12 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
         _ => return Err(MigrationError::InvalidData("unknown OTP type")),
     };
     // The app writes the name as "Issuer:account" or just "account".
-    let account = match name.split_once(':') {
+    let account = match uri::split_once(&name, b':') {
         Some((prefix, account)) if issuer.is_empty() || prefix == issuer => {
             if issuer.is_empty() {
                 issuer = String::from(prefix);
             }
-            account.trim_start_matches(' ')
+            uri::trim_start_spaces(account)
         }
         _ => name.as_str(),
     };
@@ -247,7 +247,7 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
         .and_then(|_| uri.get(SCHEME.len()..))
         .ok_or(MigrationError::InvalidUri)?;
     let mut data = None;
-    for pair in query.split('&') {
+    for pair in uri::split(query, b'&') {
         if let Some(value) = pair.strip_prefix("data=") {
             if data.is_some() {
                 return Err(MigrationError::InvalidUri);
@@ -259,7 +259,7 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     // Percent-decode; the value is base64, so `+` is a plus, never a space.
     let mut b64 = Zeroizing::new(String::with_capacity(data.len()));
     let mut rest = data;
-    while let Some((before, after)) = rest.split_once('%') {
+    while let Some((before, after)) = uri::split_once(rest, b'%') {
         b64.push_str(before);
         let escaped = after
             .get(..2)

@@ -186,13 +186,12 @@ impl KeyUri {
     pub fn parse(uri: &str) -> Result<KeyUri, UriError> {
         let rest = strip_prefix_ignore_case(uri, "otpauth://")
             .ok_or(UriError::InvalidUri("not an otpauth:// URI"))?;
-        if rest.contains('#') {
+        if rest.bytes().any(|b| b == b'#') {
             return Err(UriError::InvalidUri("a key URI has no fragment ('#')"));
         }
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (kind_name, label) = path
-            .split_once('/')
-            .ok_or(UriError::InvalidUri("missing label"))?;
+        let (path, query) = split_once(rest, b'?').unwrap_or((rest, ""));
+        let (kind_name, label) =
+            split_once(path, b'/').ok_or(UriError::InvalidUri("missing label"))?;
         let is_totp = if kind_name.eq_ignore_ascii_case("totp") {
             true
         } else if kind_name.eq_ignore_ascii_case("hotp") {
@@ -202,11 +201,11 @@ impl KeyUri {
         };
 
         let label = percent_decode(label, false)?;
-        let (label_issuer, account) = match label.split_once(':') {
+        let (label_issuer, account) = match split_once(&label, b':') {
             Some((issuer, account)) => (Some(issuer), account),
             None => (None, label.as_str()),
         };
-        let account = account.trim_start_matches(' ');
+        let account = trim_start_spaces(account);
         check_name(account, UriError::InvalidAccount)?;
 
         let mut secret = None;
@@ -216,10 +215,9 @@ impl KeyUri {
         let mut period = None;
         let mut counter = None;
         let mut params: Vec<(String, String)> = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (raw_name, raw_value) = pair
-                .split_once('=')
-                .ok_or(UriError::InvalidUri("parameter without '='"))?;
+        for pair in split(query, b'&').filter(|p| !p.is_empty()) {
+            let (raw_name, raw_value) =
+                split_once(pair, b'=').ok_or(UriError::InvalidUri("parameter without '='"))?;
             let name = percent_decode(raw_name, true)?;
             let value = percent_decode(raw_value, true)?;
             let slot = match name.as_str() {
@@ -249,7 +247,7 @@ impl KeyUri {
         }
 
         let secret = match secret {
-            Some(s) if !s.trim_matches(' ').is_empty() => Secret::from_base32(&Zeroizing::new(s))?,
+            Some(s) if !all_spaces(&s) => Secret::from_base32(&Zeroizing::new(s))?,
             _ => return Err(UriError::MissingSecret),
         };
         let issuer = match (label_issuer, issuer.filter(|i| !i.is_empty())) {
@@ -381,11 +379,50 @@ impl fmt::Debug for KeyUri {
 }
 
 fn check_name(name: &str, err: UriError) -> Result<(), UriError> {
-    if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+    if name.is_empty() || name.bytes().any(|b| b == b':') || name.chars().any(char::is_control) {
         Err(err)
     } else {
         Ok(())
     }
+}
+
+// Text helpers over ASCII separators. They scan bytes where `str`'s char patterns would use
+// `memchr` and a searcher: the same result (an ASCII byte is always a char boundary), as fast
+// on strings of a key URI's length, and less code in WebAssembly.
+
+/// `s` split around the first `sep` (ASCII), like `str::split_once`.
+pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The parts of `s` between the `sep` bytes (ASCII), like `str::split`.
+pub(crate) fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    core::iter::from_fn(move || {
+        let s = rest?;
+        Some(match split_once(s, sep) {
+            Some((part, after)) => {
+                rest = Some(after);
+                part
+            }
+            None => {
+                rest = None;
+                s
+            }
+        })
+    })
+}
+
+/// `s` without its leading spaces, like `str::trim_start_matches(' ')`.
+pub(crate) fn trim_start_spaces(s: &str) -> &str {
+    s.get(s.bytes().take_while(|&b| b == b' ').count()..)
+        .unwrap_or_default()
+}
+
+/// Whether `s` is empty or only spaces, like `s.trim_matches(' ').is_empty()`.
+pub(crate) fn all_spaces(s: &str) -> bool {
+    s.bytes().all(|b| b == b' ')
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -543,6 +580,24 @@ impl std::error::Error for UriError {
             UriError::Secret(e) => Some(e),
             UriError::Param(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The byte helpers agree with `str`'s char-pattern methods on any text.
+        #[test]
+        fn text_helpers_match_str(s in "[ a:&=%#?/é\u{0}-\u{7f}]{0,40}", sep in prop::sample::select(b":&=%#?/ ".to_vec())) {
+            let c = char::from(sep);
+            prop_assert_eq!(split_once(&s, sep), s.split_once(c));
+            prop_assert_eq!(split(&s, sep).collect::<Vec<_>>(), s.split(c).collect::<Vec<_>>());
+            prop_assert_eq!(trim_start_spaces(&s), s.trim_start_matches(' '));
+            prop_assert_eq!(all_spaces(&s), s.trim_matches(' ').is_empty());
         }
     }
 }

@@ -4,7 +4,8 @@
 //! over SQLite or PostgreSQL, the encryption key ring ([`crypto::KeyRing`]) and the
 //! configuration ([`config::Config`]). The HTTP contract is in `API.md`; its wire types are
 //! in [`api`], the only module built without the default `runtime` feature (serde alone),
-//! so clients can share them.
+//! so clients can share them. Host applications that only check the server's login
+//! assertions use [`guard`] (feature `guard`, without the default `runtime`).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -25,7 +26,7 @@ pub mod challenge;
 pub mod cli;
 #[cfg(feature = "runtime")]
 pub mod client;
-#[cfg(feature = "runtime")]
+#[cfg(any(feature = "runtime", feature = "guard"))]
 pub mod clock;
 #[cfg(feature = "runtime")]
 pub mod config;
@@ -37,6 +38,8 @@ pub mod domain;
 pub mod error;
 #[cfg(feature = "runtime")]
 pub mod extract;
+#[cfg(feature = "guard")]
+pub mod guard;
 #[cfg(feature = "runtime")]
 pub mod metrics;
 #[cfg(feature = "runtime")]

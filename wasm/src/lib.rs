@@ -1,14 +1,20 @@
 //! # twostep-wasm
 //!
-//! The JavaScript face of [`twostep`]: TOTP/HOTP codes, `otpauth://` key URIs and (feature
-//! `qr`) QR codes, compiled to WebAssembly with wasm-bindgen. The names follow the
-//! JavaScript column of the SDK contract (`generateSecret`, `Totp`, `hotp`, `parseUri`,
-//! `buildUri`, …).
+//! The WebAssembly half of the JavaScript package `twostep-wasm`: TOTP/HOTP codes,
+//! `otpauth://` key URIs and (feature `qr`) QR codes from the Rust crate [`twostep`].
 //!
-//! This crate only converts: JavaScript values to core types and back, core errors to a
-//! JavaScript `Error` named `TwostepError` with core's stable `code`. Every protocol rule
-//! lives in core. Times and counters cross as JavaScript numbers (whole seconds, at most
-//! `Number.MAX_SAFE_INTEGER`), never as `BigInt`.
+//! The exports here are the package's internal boundary, not its API: they take and return
+//! only strings, numbers, byte arrays and flat arrays of strings and numbers (a call's options
+//! or a key URI's fields in one array), which cost the least WebAssembly and JavaScript glue
+//! to cross. The public API (`generateSecret`, `Totp`, `hotp`, `parseUri`, `buildUri`, `qrSvg`,
+//! … in the JavaScript column of the SDK contract) is `js/api.js`, a thin hand-written layer
+//! that checks JavaScript argument types, fills "now" for absent times, builds the `KeyUri`
+//! objects from the flat field lists these exports return, and turns the error codes they
+//! throw into `TwostepError`s. Neither side holds protocol logic: every rule lives in core,
+//! every error code is core's `.code()` (mapped in [`error`]).
+//!
+//! Numbers arrive already checked by the layer (whole, in range, at most
+//! `Number.MAX_SAFE_INTEGER`), so the `f64 as u64` conversions here are exact.
 //!
 //! ## Features
 //!
@@ -35,325 +41,233 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-mod convert;
 mod error;
 
 use alloc::string::String;
-#[cfg(feature = "migration")]
 use alloc::vec::Vec;
-use convert::{given, key_uri_from_js, key_uri_to_js, string};
-use error::{from_core, twostep_error};
-use twostep::{KeyUri, Secret};
+use error::{Failure, from_core};
+use twostep::{KeyUri, KeyUriFields, Secret};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &str = r#"
-/** An `otpauth://` key URI as a plain object, the shape every twostep binding uses. */
-export interface KeyUri {
-    type: "totp" | "hotp";
-    secret: string;
-    issuer?: string;
-    account: string;
-    algorithm: Algorithm;
-    digits: number;
-    period?: number;
-    counter?: number;
-    params?: [string, string][];
-}
-/** What `buildUri` takes: a `KeyUri` whose algorithm, digits and period may be left out. */
-export type KeyUriInput = Omit<KeyUri, "algorithm" | "digits"> & Partial<Pick<KeyUri, "algorithm" | "digits">>;
-/** A hash algorithm name. */
-export type Algorithm = "SHA1" | "SHA256" | "SHA512";
-/** Options of `new Totp(...)`. */
-export interface TotpOptions { secret: string; algorithm?: Algorithm; digits?: number; period?: number; }
-/** Options of `Totp.verify`. */
-export interface VerifyOptions { time?: number; window?: number; }
-/** Options of `hotp`. */
-export interface HotpOptions { algorithm?: Algorithm; digits?: number; }
-/** Options of `qrSvg`, `qrPng` and `qrDataUrl`. */
-export interface QrOptions {
-    ec?: "L" | "M" | "Q" | "H";
-    quietZone?: number;
-    dark?: string;
-    light?: string;
-    scale?: number;
-}
-/** The error every function of this package throws. */
-export interface TwostepError extends Error { name: "TwostepError"; code: string; }
-"#;
-
+/// A new random secret of `random.len()` bytes (core checks the length), as base32; the
+/// layer fills `random` from `crypto.getRandomValues` and wipes it afterwards.
 #[wasm_bindgen]
-extern "C" {
-    /// `crypto.getRandomValues`, the platform's cryptographically secure random source
-    /// (browsers, Node ≥ 19, Deno, workers).
-    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
-}
-
-/// A new random secret of `bytes` bytes (default 20, at least 16, at most 256), as base32
-/// text; the randomness comes from `crypto.getRandomValues`.
-#[wasm_bindgen(js_name = generateSecret)]
-pub fn generate_secret(
-    #[wasm_bindgen(unchecked_optional_param_type = "number")] bytes: JsValue,
-) -> Result<String, JsValue> {
-    let len = match given(&bytes) {
-        Some(n) => convert::small(n, "bytes", 65_536)? as usize,
-        None => Secret::DEFAULT_LEN,
-    };
-    let mut failed = None;
-    let secret = Secret::random(len, |buf| {
-        if let Err(e) = get_random_values(buf) {
-            failed = Some(e);
-        }
-    })
-    .map_err(from_core)?;
-    if failed.is_some() {
-        return Err(twostep_error(
-            "random_unavailable",
-            "crypto.getRandomValues is not available or failed",
-        ));
-    }
+pub fn secret(random: &[u8]) -> Result<String, Failure> {
+    let secret =
+        Secret::random(random.len(), |buf| buf.copy_from_slice(random)).map_err(from_core)?;
     Ok(String::from(secret.to_base32().as_str()))
 }
 
-/// Parses an `otpauth://` key URI into a plain object
-/// `{type, secret, issuer?, account, algorithm, digits, period?, counter?, params?}`.
-#[wasm_bindgen(js_name = parseUri, unchecked_return_type = "KeyUri")]
-pub fn parse_uri(
-    #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
-) -> Result<JsValue, JsValue> {
-    let text = string(&uri, "uri")?;
-    key_uri_to_js(&KeyUri::parse(&text).map_err(from_core)?)
+/// A key URI's fields, flat: `[type, secret, issuer, account, algorithm, digits, period,
+/// counter, name1, value1, name2, value2, …]`, absent ones `undefined` (the shape of core's
+/// `KeyUriFields`, read straight from the accessors). A counter above
+/// `Number.MAX_SAFE_INTEGER` arrives rounded to at least 2^53, which the layer refuses.
+fn fields(uri: &KeyUri) -> Vec<JsValue> {
+    let text = |s: &str| JsValue::from_str(s);
+    let number = |n: Option<f64>| n.map_or(JsValue::UNDEFINED, JsValue::from_f64);
+    let mut out = alloc::vec![
+        text(uri.kind().name()),
+        text(&uri.secret().to_base32()),
+        uri.issuer().map_or(JsValue::UNDEFINED, text),
+        text(uri.account()),
+        text(uri.algorithm().name()),
+        number(Some(f64::from(uri.digits().get()))),
+        number(uri.period().map(|p| f64::from(p.get()))),
+        number(uri.counter().map(|c| c as f64)),
+    ];
+    for (name, value) in uri.params() {
+        out.push(text(name));
+        out.push(text(value));
+    }
+    out
 }
 
-/// Builds the `otpauth://` URI of a key URI object (the shape `parseUri` returns;
-/// `algorithm`, `digits` and `period` may be left out for SHA1, 6 and 30).
+/// Parses a key URI into its flat fields (see [`fields`]).
+#[wasm_bindgen(js_name = parseUri)]
+pub fn parse_uri(uri: &str) -> Result<Vec<JsValue>, Failure> {
+    Ok(fields(&KeyUri::parse(uri).map_err(from_core)?))
+}
+
+/// Builds the URI of key URI fields, flat as [`fields`] gives them (the layer has checked
+/// their JavaScript types); absent `algorithm` and `digits` take core's defaults.
 #[wasm_bindgen(js_name = buildUri)]
-pub fn build_uri(
-    #[wasm_bindgen(js_name = keyUri, unchecked_param_type = "KeyUriInput")] key_uri: JsValue,
-) -> Result<String, JsValue> {
-    Ok(key_uri_from_js(&key_uri)?.to_uri_string())
+pub fn build_uri(flat: Vec<JsValue>) -> Result<String, Failure> {
+    let text = |i: usize| flat.get(i).and_then(JsValue::as_string);
+    let number = |i: usize| flat.get(i).and_then(JsValue::as_f64);
+    let fields = KeyUriFields {
+        kind: text(0).unwrap_or_default(),
+        secret: text(1).unwrap_or_default(),
+        issuer: text(2),
+        account: text(3).unwrap_or_default(),
+        algorithm: text(4).unwrap_or_else(|| String::from(twostep::Algorithm::default().name())),
+        digits: number(5).map_or(u32::from(twostep::Digits::default().get()), |d| d as u32),
+        period: number(6).map(|p| p as u32),
+        counter: number(7).map(|c| c as u64),
+        params: flat
+            .get(8..)
+            .unwrap_or_default()
+            .chunks_exact(2)
+            .map(|p| (text_of(&p[0]), text_of(&p[1])))
+            .collect(),
+    };
+    Ok(KeyUri::try_from(&fields)
+        .map_err(from_core)?
+        .to_uri_string())
+}
+
+fn text_of(value: &JsValue) -> String {
+    value.as_string().unwrap_or_default()
 }
 
 #[cfg(feature = "otp")]
 mod otp {
     use super::*;
-    use crate::convert::{algorithm, digits, period, small, whole};
-    use crate::convert::{field, time};
-    use crate::error::invalid_argument;
+    use twostep::{Algorithm, Digits, Period, Zeroizing};
 
-    /// A TOTP generator and verifier (RFC 6238) for one secret.
-    #[wasm_bindgen(js_name = Totp)]
-    #[derive(Debug)]
-    pub struct JsTotp {
-        inner: twostep::Totp,
+    /// `[secret, algorithm, digits, …]` of `new Totp` and `hotp`, absent ones `undefined`
+    /// (core's defaults).
+    struct Options(Vec<JsValue>);
+
+    impl Options {
+        fn secret(&self) -> Result<Secret, Failure> {
+            let base32 = Zeroizing::new(self.0.first().map(text_of).unwrap_or_default());
+            Secret::from_base32(&base32).map_err(from_core)
+        }
+
+        fn algorithm(&self) -> Result<Algorithm, Failure> {
+            match self.0.get(1).and_then(JsValue::as_string) {
+                Some(a) => a.parse().map_err(from_core),
+                None => Ok(Algorithm::default()),
+            }
+        }
+
+        fn digits(&self) -> Result<Digits, Failure> {
+            match self.0.get(2).and_then(JsValue::as_f64) {
+                Some(d) => Digits::new(d as u32).map_err(from_core),
+                None => Ok(Digits::default()),
+            }
+        }
     }
 
-    #[wasm_bindgen(js_class = Totp)]
-    impl JsTotp {
-        /// `new Totp({secret, algorithm?, digits?, period?})`: base32 secret, `"SHA1"` (default),
-        /// `"SHA256"` or `"SHA512"`, 6 (default) to 10 digits, period in seconds (default 30).
+    /// A TOTP generator and verifier (RFC 6238) for one secret, held in WebAssembly memory
+    /// and wiped when freed.
+    #[wasm_bindgen]
+    #[derive(Debug)]
+    pub struct Otp(twostep::Totp);
+
+    #[wasm_bindgen]
+    impl Otp {
+        /// A TOTP of `[secret, algorithm, digits, period]`.
         #[wasm_bindgen(constructor)]
-        pub fn new(
-            #[wasm_bindgen(unchecked_param_type = "TotpOptions")] options: JsValue,
-        ) -> Result<JsTotp, JsValue> {
-            if !options.is_object() {
-                return Err(invalid_argument(
-                    "new Totp() takes an options object {secret, algorithm?, digits?, period?}",
-                ));
-            }
-            let secret = match given(&field(&options, "secret")?) {
-                Some(v) => convert::secret(v)?,
-                None => return Err(from_core(twostep::UriError::MissingSecret)),
+        pub fn new(options: Vec<JsValue>) -> Result<Otp, Failure> {
+            let options = Options(options);
+            let period = match options.0.get(3).and_then(JsValue::as_f64) {
+                Some(p) => Period::new(p as u32).map_err(from_core)?,
+                None => Period::default(),
             };
-            Ok(JsTotp {
-                inner: twostep::Totp::new(
-                    &secret,
-                    algorithm(&options)?,
-                    digits(&options)?,
-                    period(&options)?,
-                ),
-            })
+            Ok(Otp(twostep::Totp::new(
+                &options.secret()?,
+                options.algorithm()?,
+                options.digits()?,
+                period,
+            )))
         }
 
         /// The TOTP of an `otpauth://totp/…` URI.
         #[wasm_bindgen(js_name = fromUri)]
-        pub fn from_uri(
-            #[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue,
-        ) -> Result<JsTotp, JsValue> {
-            let text = string(&uri, "uri")?;
-            Ok(JsTotp {
-                inner: twostep::Totp::from_uri(&text).map_err(from_core)?,
-            })
+        pub fn from_uri(uri: &str) -> Result<Otp, Failure> {
+            Ok(Otp(twostep::Totp::from_uri(uri).map_err(from_core)?))
         }
 
-        /// The code at `time` (unix seconds; default now).
-        pub fn code(
-            &self,
-            #[wasm_bindgen(unchecked_optional_param_type = "number")] time: JsValue,
-        ) -> Result<String, JsValue> {
-            Ok(String::from(
-                self.inner.code_at(convert::time(&time)?).as_str(),
-            ))
+        /// The code at `time` (unix seconds).
+        pub fn code(&self, time: f64) -> String {
+            String::from(self.0.code_at(time as u64).as_str())
         }
 
-        /// Checks `code` at `time` (default now), accepting `window` steps (default 1) before
-        /// or after; returns the matched time step, or `null`. Store the step and accept
-        /// only later ones so no code is used twice.
-        #[wasm_bindgen(unchecked_return_type = "number | null")]
-        pub fn verify(
-            &self,
-            #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
-            #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: JsValue,
-        ) -> Result<JsValue, JsValue> {
-            let code = string(&code, "code")?;
-            let unix = time(&field(&options, "time")?)?;
-            let window = match given(&field(&options, "window")?) {
-                Some(w) => small(w, "window", u32::from(u8::MAX))? as u8,
-                None => 1,
-            };
-            Ok(match self.inner.verify(&code, unix, window) {
-                Some(step) => convert::number(step, "step")?,
-                None => JsValue::NULL,
-            })
+        /// The matched time step of `code` at `time` within `window` steps, or -1.
+        pub fn verify(&self, code: &str, time: f64, window: u8) -> f64 {
+            self.0
+                .verify(code, time as u64, window)
+                .map_or(-1.0, |step| step as f64)
         }
 
-        /// Seconds from `time` (default now) until the code changes, 1 to `period`.
-        #[wasm_bindgen(js_name = secondsRemaining)]
-        pub fn seconds_remaining(
-            &self,
-            #[wasm_bindgen(unchecked_optional_param_type = "number")] time: JsValue,
-        ) -> Result<f64, JsValue> {
-            Ok(self.inner.seconds_remaining(convert::time(&time)?) as f64)
+        /// Seconds from `time` until the code changes.
+        pub fn left(&self, time: f64) -> u32 {
+            self.0.seconds_remaining(time as u64) as u32
         }
 
         /// `"SHA1"`, `"SHA256"` or `"SHA512"`.
-        #[wasm_bindgen(getter, unchecked_return_type = "Algorithm")]
         pub fn algorithm(&self) -> String {
-            String::from(self.inner.algorithm().name())
+            String::from(self.0.algorithm().name())
         }
 
         /// The code length.
-        #[wasm_bindgen(getter)]
         pub fn digits(&self) -> u8 {
-            self.inner.digits().get()
+            self.0.digits().get()
         }
 
         /// The time step in seconds.
-        #[wasm_bindgen(getter)]
         pub fn period(&self) -> u32 {
-            self.inner.period().get()
+            self.0.period().get()
         }
     }
 
-    /// The HOTP code (RFC 4226) of base32 `secret` at `counter`; `options` takes
-    /// `algorithm` and `digits`.
+    /// The HOTP code (RFC 4226) at `counter` of `[secret, algorithm, digits]`.
     #[wasm_bindgen]
-    pub fn hotp(
-        #[wasm_bindgen(unchecked_param_type = "string")] secret: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number")] counter: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "HotpOptions")] options: JsValue,
-    ) -> Result<String, JsValue> {
-        let secret = convert::secret(&secret)?;
-        let counter = whole(&counter, "counter")?;
-        let h = twostep::Hotp::new(&secret, algorithm(&options)?, digits(&options)?);
-        Ok(String::from(h.code(counter).as_str()))
+    pub fn hotp(counter: f64, options: Vec<JsValue>) -> Result<String, Failure> {
+        let options = Options(options);
+        let h = twostep::Hotp::new(&options.secret()?, options.algorithm()?, options.digits()?);
+        Ok(String::from(h.code(counter as u64).as_str()))
     }
 }
 
-/// True if `value` is an error thrown by this package: an `Error` named `"TwostepError"`
-/// with a `code`.
-#[wasm_bindgen(js_name = isTwostepError, unchecked_return_type = "value is TwostepError")]
-pub fn is_twostep_error(#[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue) -> bool {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .is_some_and(|e| e.name() == "TwostepError")
-}
-
+/// `text` as a QR code: `format` 0 is SVG markup, 1 PNG bytes, 2 a `data:` URL (the text
+/// ones as UTF-8); `options` is `[ec, quietZone, dark, light, scale]`, absent ones
+/// `undefined` (core's defaults).
 #[cfg(feature = "qr")]
-mod qr {
-    use super::*;
-    use crate::convert::{field, small};
-    use alloc::vec::Vec;
-    use twostep::qr::{Color, QrOptions};
-
-    fn color(options: &JsValue, name: &str, default: Color) -> Result<Color, JsValue> {
-        match given(&field(options, name)?) {
-            Some(v) => string(v, name)?.parse().map_err(from_core),
-            None => Ok(default),
-        }
+#[wasm_bindgen]
+pub fn qr(text: &str, format: u8, options: Vec<JsValue>) -> Result<Vec<u8>, Failure> {
+    use twostep::qr::QrOptions;
+    let d = QrOptions::default();
+    let given = |i: usize| options.get(i).and_then(JsValue::as_string);
+    let number = |i: usize| options.get(i).and_then(JsValue::as_f64);
+    let options = QrOptions {
+        ec: match given(0) {
+            Some(e) => e.parse().map_err(from_core)?,
+            None => d.ec,
+        },
+        quiet_zone: number(1).map_or(d.quiet_zone, |q| q as u8),
+        dark: match given(2) {
+            Some(c) => c.parse().map_err(from_core)?,
+            None => d.dark,
+        },
+        light: match given(3) {
+            Some(c) => c.parse().map_err(from_core)?,
+            None => d.light,
+        },
+        scale: number(4).map_or(d.scale, |s| s as u16),
+    };
+    match format {
+        0 => twostep::qr::svg(text, &options).map(String::into_bytes),
+        1 => twostep::qr::png(text, &options),
+        _ => twostep::qr::data_url(text, &options).map(String::into_bytes),
     }
-
-    /// `{ec?, quietZone?, dark?, light?, scale?}` over core's defaults.
-    fn options(options: &JsValue) -> Result<QrOptions, JsValue> {
-        let d = QrOptions::default();
-        Ok(QrOptions {
-            ec: match given(&field(options, "ec")?) {
-                Some(v) => string(v, "ec")?.parse().map_err(from_core)?,
-                None => d.ec,
-            },
-            quiet_zone: match given(&field(options, "quietZone")?) {
-                Some(v) => small(v, "quietZone", u32::from(u8::MAX))? as u8,
-                None => d.quiet_zone,
-            },
-            dark: color(options, "dark", d.dark)?,
-            light: color(options, "light", d.light)?,
-            scale: match given(&field(options, "scale")?) {
-                Some(v) => small(v, "scale", u32::from(u16::MAX))? as u16,
-                None => d.scale,
-            },
-        })
-    }
-
-    /// `text` (usually a key URI) as a QR code in SVG markup, sized in modules.
-    #[wasm_bindgen(js_name = qrSvg)]
-    pub fn qr_svg(
-        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] opts: JsValue,
-    ) -> Result<String, JsValue> {
-        twostep::qr::svg(&string(&text, "text")?, &options(&opts)?).map_err(from_core)
-    }
-
-    /// `text` as a QR code in a PNG image (`scale` pixels per module).
-    #[wasm_bindgen(js_name = qrPng)]
-    pub fn qr_png(
-        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] opts: JsValue,
-    ) -> Result<Vec<u8>, JsValue> {
-        twostep::qr::png(&string(&text, "text")?, &options(&opts)?).map_err(from_core)
-    }
-
-    /// `text` as a QR code in a `data:image/svg+xml` URL, for an `<img src>`.
-    #[wasm_bindgen(js_name = qrDataUrl)]
-    pub fn qr_data_url(
-        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] opts: JsValue,
-    ) -> Result<String, JsValue> {
-        twostep::qr::data_url(&string(&text, "text")?, &options(&opts)?).map_err(from_core)
-    }
+    .map_err(from_core)
 }
 
-/// The keys of a Google Authenticator export (`otpauth-migration://offline?data=…`), as
-/// `KeyUri` objects. An export of many accounts spans several QR codes: pass all their URIs
-/// as an array to get every key, checked to be one complete export.
+/// The keys of a Google Authenticator export URI, or with `all` of every part of one
+/// export, each as its `otpauth://` URI; the layer parses them back into `KeyUri` objects.
 #[cfg(feature = "migration")]
-#[wasm_bindgen(js_name = importMigration, unchecked_return_type = "KeyUri[]")]
-pub fn import_migration(
-    #[wasm_bindgen(unchecked_param_type = "string | string[]")] uri: JsValue,
-) -> Result<JsValue, JsValue> {
-    let keys = if js_sys::Array::is_array(&uri) {
-        let uris = js_sys::Array::from(&uri)
-            .iter()
-            .map(|u| string(&u, "every uri"))
-            .collect::<Result<Vec<_>, _>>()?;
-        twostep::migration::import_all(&uris)
-    } else {
-        twostep::migration::import(&string(&uri, "uri")?)
+#[wasm_bindgen(js_name = importMigration)]
+pub fn import_migration(uris: Vec<JsValue>, all: bool) -> Result<Vec<JsValue>, Failure> {
+    let uris: Vec<String> = uris.iter().map(text_of).collect();
+    let keys = match (all, uris.first()) {
+        (false, Some(uri)) => twostep::migration::import(uri),
+        _ => twostep::migration::import_all(&uris),
     }
     .map_err(from_core)?;
-    let out = js_sys::Array::new();
-    for key in &keys {
-        out.push(&key_uri_to_js(key)?);
-    }
-    Ok(out.into())
+    Ok(keys
+        .iter()
+        .map(|k| JsValue::from_str(&k.to_uri_string()))
+        .collect())
 }

@@ -157,7 +157,7 @@ fn psql_output(port: u16, sql: &str) -> Result<String> {
 }
 
 /// A child server process, stopped with SIGTERM (graceful shutdown) when dropped.
-pub(crate) struct Running(std::process::Child);
+pub(crate) struct Running(pub(crate) std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -195,18 +195,18 @@ pub(crate) fn start_server(
     Ok((running, base))
 }
 
-fn port_free(port: u16) -> bool {
+pub(crate) fn port_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 /// The string value of `"key":"..."` in a flat JSON text (enough for the demo's answers).
-fn json_str(body: &str, key: &str) -> Option<String> {
+pub(crate) fn json_str(body: &str, key: &str) -> Option<String> {
     let start = body.find(&format!("\"{key}\":\""))? + key.len() + 4;
     let end = body[start..].find('"')? + start;
     Some(body[start..end].to_string())
 }
 
-fn curl(args: &[&str]) -> Result<String> {
+pub(crate) fn curl(args: &[&str]) -> Result<String> {
     let out = Command::new("curl")
         .args(["-sS", "-w", "\n%{http_code}"])
         .args(args)
@@ -222,10 +222,12 @@ fn curl(args: &[&str]) -> Result<String> {
 }
 
 /// `cargo xtask demo`, server part: twostep-server on SQLite with `--dev` on 127.0.0.1,
-/// a service key and working curl commands. On a terminal it runs until Ctrl-C; otherwise it
-/// pairs, confirms and verifies a device against itself with those commands and stops.
+/// a service key and working curl commands, then the SPA (examples/spa) through its demo
+/// backend. On a terminal it runs until Ctrl-C; otherwise it pairs, confirms and verifies a
+/// device against itself with those commands, checks the SPA answers, and stops.
 pub fn server_demo() -> Result<()> {
     use std::io::IsTerminal;
+    crate::spa::build()?;
     step("twostep-server on SQLite, development mode (--dev)");
     exec(cargo().args([
         "build",
@@ -235,6 +237,7 @@ pub fn server_demo() -> Result<()> {
         "-p",
         "twostep-cli",
     ]))?;
+    let jwt_secret = crate::spa::new_jwt_secret()?;
     ensure_apt(&[("curl", "curl")])?;
     let root = crate::util::root();
     let listen = if port_free(8080) {
@@ -247,6 +250,7 @@ pub fn server_demo() -> Result<()> {
         &["--dev", "serve"],
         &[
             ("TWOSTEP_LISTEN", listen.to_string()),
+            ("TWOSTEP_JWT_HS256_SECRET", jwt_secret.clone()),
             ("RUST_LOG", "warn".into()),
         ],
     )?;
@@ -273,6 +277,18 @@ pub fn server_demo() -> Result<()> {
         "  curl -s -X POST {base}/v1/users/{user}/verify \\\n    -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{\"code\": \"123456\"}}'"
     );
     println!("\n  API description: {base}/openapi.json   metrics: {base}/metrics");
+
+    step("the single-page app (examples/spa) and its demo backend");
+    let spa = crate::spa::start(
+        &base,
+        &jwt_secret,
+        if port_free(5174) {
+            "127.0.0.1:5174"
+        } else {
+            "127.0.0.1:0"
+        },
+    )?;
+    println!("open {}  (pair an authenticator app, then log in)", spa.url);
 
     if std::io::stdin().is_terminal() {
         println!("\nserving until Ctrl-C");
@@ -355,6 +371,29 @@ pub fn server_demo() -> Result<()> {
         println!("{what:<7} {code} -> {status} {}", lines.join(" "));
     }
     let ok = confirmed.ends_with("200") && verified.ends_with("200") && reused.ends_with("422");
+    let page = curl(&[&spa.url])?;
+    let users = curl(&[&format!("{}demo/users", spa.url)])?;
+    // Through the demo backend, which signs a user token for alice (no service key).
+    let mfa = curl(&[
+        "-H",
+        "X-Demo-User: alice",
+        &format!("{}v1/users/alice/mfa", spa.url),
+    ])?;
+    println!(
+        "spa     GET / -> {}, GET /demo/users -> {}",
+        page.lines().last().unwrap_or(""),
+        users.replace('\n', " ")
+    );
+    println!(
+        "        GET /v1/users/alice/mfa as alice -> {}",
+        mfa.replace('\n', " ")
+    );
+    let ok = ok
+        && page.ends_with("200")
+        && page.contains("<script type=\"module\"")
+        && users.ends_with("200")
+        && mfa.ends_with("200");
+    drop(spa);
     drop(server);
     if !ok {
         bail!("the scripted pairing did not go as expected");

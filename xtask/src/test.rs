@@ -30,8 +30,11 @@ pub fn run_all() -> Result<()> {
         "--all-features",
         "--exclude",
         "twostep-server",
+        "--exclude",
+        "twostep-axum-host",
     ]))?;
     crate::server::test_steps()?;
+    crate::axum_host::test_steps()?;
 
     step("core without std on a bare-metal target");
     ensure_target("thumbv7em-none-eabihf")?;
@@ -55,6 +58,7 @@ pub fn run_all() -> Result<()> {
     ]))?;
 
     crate::wasm::test_steps()?;
+    crate::spa::test_steps()?;
 
     step("every feature combination of core builds (cargo hack)");
     ensure_cargo_install("cargo-hack", "cargo-hack", None)?;

@@ -373,9 +373,11 @@ fn data_stream(data: &[u8], segments: &[Segment], version: usize, capacity: usiz
     let terminator = (capacity * 8 - used).min(4) as u32;
     bits.push(0, terminator);
     bits.push(0, (8 - bits.pending) % 8);
-    let mut pad = [0xEC, 0x11].into_iter().cycle();
+    // Pad codewords alternate 0xEC, 0x11.
+    let mut pad = 0xEC;
     while bits.bytes.len() < capacity {
-        bits.bytes.push(pad.next().unwrap_or(0));
+        bits.bytes.push(pad);
+        pad ^= 0xEC ^ 0x11;
     }
     bits.bytes
 }

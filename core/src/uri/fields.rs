@@ -96,7 +96,7 @@ impl TryFrom<&KeyUriFields> for KeyUri {
             ("hotp", Some(_), _) => return Err(UriError::InvalidUri("an hotp key has no period")),
             _ => return Err(UriError::UnsupportedType),
         };
-        if f.secret.trim_matches(' ').is_empty() {
+        if super::all_spaces(&f.secret) {
             return Err(UriError::MissingSecret);
         }
         let mut uri = KeyUri::new(kind, Secret::from_base32(&f.secret)?, &f.account)?

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as lib from 'twostep-wasm';
 
 const { Totp, hotp, parseUri, buildUri, generateSecret } = lib;
@@ -139,4 +140,18 @@ test('CommonJS require gets the same API', async () => {
   assert.equal(cjs.hotp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 0), '755224');
   assert.equal(typeof cjs.Totp, 'function');
   assert.equal(typeof (await import('twostep-wasm')).default, 'function', 'ESM has init() for browser-style code');
+});
+
+test('every entry exports exactly what index.d.ts declares', async () => {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const dts = readFileSync(require.resolve('twostep-wasm/package.json').replace(/package\.json$/, 'index.d.ts'), 'utf8');
+  const declared = [...dts.matchAll(/^export (?:default )?(?:function|class) (\w+)/gm)]
+    .map((m) => (m[0].includes('default') ? 'default' : m[1]))
+    .sort();
+  const names = (m) => Object.keys(m).filter((k) => k !== 'module.exports' && k !== '__esModule').sort();
+  assert.ok(declared.includes('Totp') && declared.includes('default'), declared.join());
+  assert.deepEqual(names(lib), declared, 'twostep-wasm (node, ESM)');
+  assert.deepEqual(names(await import('twostep-wasm/web')), declared, 'twostep-wasm/web');
+  assert.deepEqual(names(require('twostep-wasm')), declared, 'twostep-wasm (node, require)');
 });
