@@ -396,7 +396,8 @@ macro_rules! clear_mfa_in {
 }
 
 /// Takes the per-user row lock in a transaction: concurrent transactions of one user
-/// (confirm, regenerate) run one after the other, each seeing the other's committed rows.
+/// (confirm, regenerate, settle, disable, device removal) run one after the other, each
+/// seeing the other's committed rows.
 const LOCK_USER: [&str; 2] = [
     "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
     "UPDATE users_state SET failures = failures WHERE user_id = $1",
