@@ -52,7 +52,8 @@ pub enum Kind {
     DeviceCreated,
     /// A pending device was confirmed (detail: `device_id`, `backup_codes_issued`).
     DeviceConfirmed,
-    /// A device was removed (detail: `device_id`).
+    /// A device was removed (detail: `device_id`). When it was the last active one, an
+    /// `mfa_disabled` event follows in the same transaction.
     DeviceRemoved,
     /// A TOTP code was accepted (detail: `device_id`, `method`).
     VerifySucceeded,
@@ -75,7 +76,9 @@ pub enum Kind {
     TrustedDeviceCreated,
     /// A trusted device was revoked.
     TrustedDeviceRevoked,
-    /// MFA was turned off for the user.
+    /// MFA was turned off for the user (detail: the `devices`, `backup_codes`,
+    /// `trusted_devices` and `challenges` removed; `reason` = `last_device_removed` when the
+    /// removal of the last active device turned it off rather than `mfa/disable`).
     MfaDisabled,
 }
 

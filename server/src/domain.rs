@@ -11,7 +11,9 @@ use crate::backup;
 use crate::client::ClientInfo;
 use crate::crypto::CodeTag;
 use crate::error::ApiError;
-use crate::store::{Activation, Consumed, DeviceRow, LockPolicy, Settle, StepAdvance, UserState};
+use crate::store::{
+    Activation, Consumed, Deletion, DeviceRow, LockPolicy, Settle, StepAdvance, UserState,
+};
 use anyhow::Context;
 use serde_json::json;
 use twostep::{Algorithm, Digits, KeyUri, OtpKind, Period, Secret, Totp};
@@ -606,7 +608,9 @@ pub async fn status(state: &AppState, user_id: &str) -> Result<api::MfaStatus, A
     })
 }
 
-/// Removes a device (pending or active).
+/// Removes a device (pending or active). Removing the user's last active device turns MFA
+/// off as `mfa/disable` does: backup codes, trusted devices and pending challenges go in the
+/// same transaction (see [`crate::store::Store::delete_device`]).
 pub async fn delete_device(
     state: &AppState,
     user_id: &str,
@@ -616,15 +620,27 @@ pub async fn delete_device(
     let device_id = parse_device_id(device_id)?;
     let event = Event::new(Kind::DeviceRemoved, user_id, state.now(), client)
         .with_detail(json!({ "device_id": device_id }));
-    if state
+    match state
         .store
         .delete_device(user_id, &device_id, &event)
         .await?
     {
-        tracing::info!(device_id = %device_id, "device removed");
-        Ok(())
-    } else {
-        Err(ApiError::NotFound("device"))
+        Deletion::NotFound => Err(ApiError::NotFound("device")),
+        Deletion::Removed => {
+            tracing::info!(device_id = %device_id, "device removed");
+            Ok(())
+        }
+        Deletion::LastActiveRemoved(removed) => {
+            tracing::info!(
+                device_id = %device_id,
+                devices = removed.devices,
+                backup_codes = removed.backup_codes,
+                trusted_devices = removed.trusted_devices,
+                challenges = removed.challenges,
+                "last active device removed: MFA disabled"
+            );
+            Ok(())
+        }
     }
 }
 

@@ -309,13 +309,38 @@ pub enum Consumed<T = ()> {
     Unsettled,
 }
 
-/// What [`Store::disable_mfa`] removed.
+/// What turning MFA off removed ([`Store::disable_mfa`], or [`Store::delete_device`] of the
+/// last active device).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Removed {
     pub devices: u64,
     pub backup_codes: u64,
     pub trusted_devices: u64,
     pub challenges: u64,
+}
+
+impl Removed {
+    /// The counts as the detail object of the `mfa_disabled` event.
+    fn detail(&self) -> serde_json::Value {
+        serde_json::json!({
+            "devices": self.devices,
+            "backup_codes": self.backup_codes,
+            "trusted_devices": self.trusted_devices,
+            "challenges": self.challenges,
+        })
+    }
+}
+
+/// What [`Store::delete_device`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deletion {
+    /// The user has no such device: nothing changed.
+    NotFound,
+    /// The device is gone; the user still has an active device, or the device was pending.
+    Removed,
+    /// The device was the user's last active one: MFA is off, and with it went the backup
+    /// codes, trusted devices and pending challenges (`devices` counts the one device).
+    LastActiveRemoved(Removed),
 }
 
 /// Most live trusted devices per user: remembering one more revokes the oldest.
@@ -407,8 +432,40 @@ macro_rules! settle_events {
     };
 }
 
+/// In a transaction `$tx` (after the user lock), removes what depends on the user having MFA:
+/// pending challenges, trusted devices and backup codes; evaluates to their [`Removed`]
+/// counts (`devices` 0). The one definition of what goes when MFA is turned off, shared by
+/// [`Store::disable_mfa`] (which then removes every device) and [`Store::delete_device`]
+/// (when it removed the last active device).
+macro_rules! clear_mfa_in {
+    ($tx:expr, $user_id:expr) => {
+        async {
+            let mut removed = Removed::default();
+            for (sql, count) in [
+                (
+                    "DELETE FROM challenges WHERE user_id = $1 AND status = 'pending'",
+                    &mut removed.challenges,
+                ),
+                (
+                    "DELETE FROM trusted_devices WHERE user_id = $1",
+                    &mut removed.trusted_devices,
+                ),
+                (DELETE_CODES, &mut removed.backup_codes),
+            ] {
+                *count = sqlx::query(sql)
+                    .bind($user_id)
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected();
+            }
+            Ok::<_, sqlx::Error>(removed)
+        }
+    };
+}
+
 /// Takes the per-user row lock in a transaction: concurrent transactions of one user
-/// (confirm, regenerate) run one after the other, each seeing the other's committed rows.
+/// (confirm, regenerate, settle, disable, device removal) run one after the other, each
+/// seeing the other's committed rows.
 const LOCK_USER: [&str; 2] = [
     "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
     "UPDATE users_state SET failures = failures WHERE user_id = $1",
@@ -934,31 +991,56 @@ impl Store {
         .await)?)
     }
 
-    /// Deletes a device and writes `event` (`device_removed`), in one transaction; false
-    /// (nothing written) if the user has no such device.
+    /// Deletes a device and writes `event` (`device_removed`), in one transaction under the
+    /// user lock. When it was the user's last active device, MFA is off: the same
+    /// transaction removes what [`Store::disable_mfa`] removes besides devices (backup
+    /// codes, trusted devices, pending challenges; a pending device stays, and confirming
+    /// it later issues a fresh code set) and writes an `mfa_disabled` event like `event`
+    /// (detail: the counts, `devices` 1, and `"reason": "last_device_removed"`). Concurrent
+    /// deletions of a user's last two active devices run one after the other, so the
+    /// second one sees none left. [`Deletion::NotFound`] (nothing written) if the user has
+    /// no such device.
     pub async fn delete_device(
         &self,
         user_id: &str,
         device_id: &str,
         event: &Event,
-    ) -> Result<bool> {
-        let sql = "DELETE FROM devices WHERE user_id = $1 AND id = $2";
+    ) -> Result<Deletion> {
+        let sql = "DELETE FROM devices WHERE user_id = $1 AND id = $2 RETURNING status";
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            let deleted = sqlx::query(sql)
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            let status: Option<String> = sqlx::query_scalar(sql)
                 .bind(user_id)
                 .bind(device_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            if !deleted {
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(status) = status else {
                 tx.rollback().await?;
-                return Ok::<_, sqlx::Error>(false);
-            }
+                return Ok::<_, sqlx::Error>(Deletion::NotFound);
+            };
             tx.insert_event(event).await?;
+            let mut deletion = Deletion::Removed;
+            if status == "active" {
+                let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
+                    .bind(user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if active == 0 {
+                    let removed = Removed {
+                        devices: 1,
+                        ..clear_mfa_in!(tx, user_id).await?
+                    };
+                    let off = event.and_then(crate::audit::Kind::MfaDisabled, removed.detail());
+                    tx.insert_event(&off.with_field("reason", "last_device_removed".into()))
+                        .await?;
+                    deletion = Deletion::LastActiveRemoved(removed);
+                }
+            }
             tx.commit().await?;
-            Ok(true)
+            Ok(deletion)
         }
         .await)?)
     }
@@ -1213,29 +1295,13 @@ impl Store {
                 tx.rollback().await?;
                 return Ok::<_, sqlx::Error>(None);
             }
-            let mut removed = Removed::default();
-            for (sql, count) in [
-                (
-                    "DELETE FROM challenges WHERE user_id = $1 AND status = 'pending'",
-                    &mut removed.challenges,
-                ),
-                ("DELETE FROM trusted_devices WHERE user_id = $1", &mut removed.trusted_devices),
-                (DELETE_CODES, &mut removed.backup_codes),
-                ("DELETE FROM devices WHERE user_id = $1", &mut removed.devices),
-            ] {
-                *count = sqlx::query(sql)
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            let event = event.clone().with_detail(serde_json::json!({
-                "devices": removed.devices,
-                "backup_codes": removed.backup_codes,
-                "trusted_devices": removed.trusted_devices,
-                "challenges": removed.challenges,
-            }));
-            tx.insert_event(&event).await?;
+            let mut removed = clear_mfa_in!(tx, user_id).await?;
+            removed.devices = sqlx::query("DELETE FROM devices WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.insert_event(&event.clone().with_detail(removed.detail())).await?;
             tx.commit().await?;
             Ok(Some(removed))
         }

@@ -238,6 +238,7 @@ async fn full_scenario(app: TestApp) {
     assert_eq!(
         got,
         [
+            ("mfa_disabled", PROXIED.expect_ip),
             ("device_removed", PROXIED.expect_ip),
             ("backup_codes_generated", DIRECT_V6.expect_ip),
             ("backup_code_used", SPOOFING.expect_ip),
@@ -262,36 +263,43 @@ async fn full_scenario(app: TestApp) {
     assert!(events.iter().all(|e| e["user_agent"] == UA));
     // Times: the manual clock at each step.
     let at = |t: u64| twostep_server::domain::rfc3339(t as i64);
-    assert_eq!(events[12]["at"], at(t0));
-    assert_eq!(events[9]["at"], at(t0 + 30));
-    assert_eq!(events[3]["at"], at(t0 + 30));
+    assert_eq!(events[13]["at"], at(t0));
+    assert_eq!(events[10]["at"], at(t0 + 30));
+    assert_eq!(events[4]["at"], at(t0 + 30));
+    assert_eq!(events[1]["at"], at(t0 + 90));
     assert_eq!(events[0]["at"], at(t0 + 90));
     // Details.
-    let device_id = events[12]["detail"]["device_id"].as_str().unwrap();
+    let device_id = events[13]["detail"]["device_id"].as_str().unwrap();
     assert_eq!(
-        events[12]["detail"],
+        events[13]["detail"],
         json!({"device_id": device_id, "name": "Pixel 8"})
     );
     assert_eq!(
-        events[11]["detail"],
+        events[12]["detail"],
         json!({"method": "confirm", "device_id": device_id})
     );
     assert_eq!(
-        events[10]["detail"],
+        events[11]["detail"],
         json!({"device_id": device_id, "backup_codes_issued": true})
     );
     assert_eq!(
-        events[9]["detail"],
+        events[10]["detail"],
         json!({"device_id": device_id, "method": "totp"})
     );
-    assert_eq!(events[8]["detail"], json!({"method": "totp"}));
+    assert_eq!(events[9]["detail"], json!({"method": "totp"}));
     assert_eq!(
-        events[3]["detail"],
+        events[4]["detail"],
         json!({"lock_secs": 60, "locked_until": at(t0 + 90)})
     );
-    assert_eq!(events[2]["detail"], json!({"remaining": 9}));
-    assert_eq!(events[1]["detail"], json!({"count": 10}));
-    assert_eq!(events[0]["detail"], json!({"device_id": device_id}));
+    assert_eq!(events[3]["detail"], json!({"remaining": 9}));
+    assert_eq!(events[2]["detail"], json!({"count": 10}));
+    assert_eq!(events[1]["detail"], json!({"device_id": device_id}));
+    // The removed device was the last active one: MFA went off with it.
+    assert_eq!(
+        events[0]["detail"],
+        json!({"reason": "last_device_removed", "devices": 1, "backup_codes": 10,
+            "trusted_devices": 0, "challenges": 0})
+    );
     // Another user's log is empty.
     assert!(all_events(&app, "bob").await.is_empty());
 }
@@ -492,13 +500,13 @@ async fn bad_queries_and_other_users_are_refused() {
 async fn survives_restart(mut app: TestApp) {
     scenario(&app, "rita").await;
     let before = all_events(&app, "rita").await;
-    assert_eq!(before.len(), 13);
+    assert_eq!(before.len(), 14);
     app.restart().await;
     assert_eq!(all_events(&app, "rita").await, before);
     // And the log goes on after the restart, with new ids above the old ones.
     app.pair("rita").await;
     let after = all_events(&app, "rita").await;
-    assert_eq!(after.len(), 14);
+    assert_eq!(after.len(), 15);
     assert_eq!(after[0]["kind"], "device_created");
     assert_eq!(after[1..], before[..]);
     let id = |e: &Value| e["id"].as_str().unwrap().parse::<i64>().unwrap();
@@ -802,7 +810,7 @@ async fn same_transaction(app: TestApp) {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 
     // The log holds exactly the changes that happened.
-    let mut expected = vec!["device_removed", "locked", "verify_failed"];
+    let mut expected = vec!["mfa_disabled", "device_removed", "locked", "verify_failed"];
     expected.extend(["verify_failed"; 4]);
     expected.extend([
         "backup_codes_generated",

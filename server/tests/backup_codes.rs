@@ -252,7 +252,8 @@ async fn regenerate_voids_the_old_set(db: Db) {
     use_code(&app, "alice", &new[0])
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code");
-    // Removing the last device leaves the set but MFA is off: 409 for regenerate and verify.
+    // Removing the last device turns MFA off and removes the set: 409 for regenerate and
+    // verify.
     let fresh = assert_format(r.json["codes"].as_array().unwrap(), 10);
     let devices = app
         .call(
@@ -275,6 +276,7 @@ async fn regenerate_voids_the_old_set(db: Db) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(remaining(&app, "alice").await, json!({"remaining": 0}));
     app.call(Method::POST, &codes_path("alice"), Some(SERVICE_KEY), None)
         .await
         .assert_error(StatusCode::CONFLICT, "conflict");

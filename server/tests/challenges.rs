@@ -655,13 +655,23 @@ async fn mfa_turned_off_after_creation(db: Db) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // Removing the last active device turns MFA off as mfa/disable does: the pending
+    // challenge went with it.
     verify(
         &app,
         &id,
         json!({"code": totp_sha1(&secret, app.now() + 30)}),
     )
     .await
-    .assert_error(StatusCode::CONFLICT, "conflict");
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.call(
+        Method::GET,
+        &format!("/v1/challenges/{id}"),
+        Some(SERVICE_KEY),
+        None,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
 }
 
 /// 20 simultaneous verifications of one challenge: exactly one 200, the rest 409. In the

@@ -130,7 +130,8 @@ pub async fn list(
     Ok(Json(DeviceList { devices }))
 }
 
-/// Remove a device.
+/// Remove a device. Removing the last active one turns MFA off: the backup codes, trusted
+/// devices and pending challenges go with it (as with `mfa/disable`).
 #[utoipa::path(
     delete, path = "/v1/users/{user_id}/devices/{device_id}", tag = "devices",
     params(("user_id" = String, Path), ("device_id" = String, Path)),
