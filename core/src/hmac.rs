@@ -95,12 +95,14 @@ pub(crate) const SHA512: Hash = Hash {
         0x5be0cd19137e2179,
     ]),
     compress: |state, block| {
-        let mut words: [u64; 8] =
-            core::array::from_fn(|i| u64::from(state[2 * i]) << 32 | u64::from(state[2 * i + 1]));
+        let mut words = [0u64; 8];
+        for i in 0..8 {
+            words[i] = u64::from(state[2 * i]) << 32 | u64::from(state[2 * i + 1]);
+        }
         compress512(&mut words, core::slice::from_ref(block));
-        for (pair, w) in state.chunks_exact_mut(2).zip(words) {
-            pair[0] = (w >> 32) as u32;
-            pair[1] = w as u32;
+        for i in 0..8 {
+            state[2 * i] = (words[i] >> 32) as u32;
+            state[2 * i + 1] = words[i] as u32;
         }
     },
 };
