@@ -1,6 +1,12 @@
 //! HMAC (RFC 2104) over the hash compression functions, with the keyed inner and outer
 //! states computed once. An OTP message is an 8-byte counter, so each code costs exactly
 //! two compressions and touches no heap and no intermediate buffer beyond one block.
+//!
+//! One body serves the three hashes: a [`Hash`] describes each by its block and digest
+//! lengths, its initial state and a compression over a state of sixteen 32-bit words (a
+//! SHA-512 word is two of them, high first), so the state's leading words, big-endian, are
+//! the digest. Only the small per-hash compression wrappers are compiled three times,
+//! which keeps the WebAssembly build to one copy of the key setup, padding and truncation.
 
 use crate::params::Algorithm;
 use zeroize::Zeroize;
@@ -16,220 +22,235 @@ use sha2::block_api::{compress256, compress512};
 const IPAD: u8 = 0x36;
 const OPAD: u8 = 0x5c;
 
-const SHA1_IV: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
-const SHA512_IV: [u64; 8] = [
-    0x6a09e667f3bcc908,
-    0xbb67ae8584caa73b,
-    0x3c6ef372fe94f82b,
-    0xa54ff53a5f1d36f1,
-    0x510e527fade682d1,
-    0x9b05688c2b3e6c1f,
-    0x1f83d9abfb41bd6b,
-    0x5be0cd19137e2179,
-];
+/// The largest block (SHA-512's): every block buffer has this size, and a hash uses its
+/// first `block` bytes.
+const MAX_BLOCK: usize = 128;
+
+/// A hash state as 32-bit words: the digest so far, big-endian, in its leading words.
+type State = [u32; 16];
+
+/// What HMAC needs of one hash.
+pub(crate) struct Hash {
+    /// Block length in bytes: 64, or 128 for SHA-512.
+    block: usize,
+    /// Digest length in bytes.
+    digest: usize,
+    /// The initial state.
+    iv: State,
+    /// Compresses the first `block` bytes of the buffer into the state.
+    compress: fn(&mut State, &[u8; MAX_BLOCK]),
+}
+
+/// The initial state of 32-bit words.
+const fn state32(words: &[u32]) -> State {
+    let mut out = [0u32; 16];
+    let mut i = 0;
+    while i < words.len() {
+        out[i] = words[i];
+        i += 1;
+    }
+    out
+}
+
+/// The initial state of 64-bit words, each as two 32-bit words, high first.
+const fn state64(words: &[u64; 8]) -> State {
+    let mut out = [0u32; 16];
+    let mut i = 0;
+    while i < 8 {
+        out[2 * i] = (words[i] >> 32) as u32;
+        out[2 * i + 1] = words[i] as u32;
+        i += 1;
+    }
+    out
+}
+
+pub(crate) const SHA1: Hash = Hash {
+    block: 64,
+    digest: 20,
+    iv: state32(&[0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]),
+    compress: |state, block| compress32(state, block, sha1_compress),
+};
+
+pub(crate) const SHA256: Hash = Hash {
+    block: 64,
+    digest: 32,
+    iv: state32(&[
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ]),
+    compress: |state, block| compress32(state, block, compress256),
+};
+
+pub(crate) const SHA512: Hash = Hash {
+    block: 128,
+    digest: 64,
+    iv: state64(&[
+        0x6a09e667f3bcc908,
+        0xbb67ae8584caa73b,
+        0x3c6ef372fe94f82b,
+        0xa54ff53a5f1d36f1,
+        0x510e527fade682d1,
+        0x9b05688c2b3e6c1f,
+        0x1f83d9abfb41bd6b,
+        0x5be0cd19137e2179,
+    ]),
+    compress: |state, block| {
+        let mut words = [0u64; 8];
+        for i in 0..8 {
+            words[i] = u64::from(state[2 * i]) << 32 | u64::from(state[2 * i + 1]);
+        }
+        compress512(&mut words, core::slice::from_ref(block));
+        for i in 0..8 {
+            state[2 * i] = (words[i] >> 32) as u32;
+            state[2 * i + 1] = words[i] as u32;
+        }
+    },
+};
+
+/// A 64-byte-block compression over the leading 32-bit state words (SHA-1's five,
+/// SHA-256's eight).
+#[inline(always)]
+fn compress32<const S: usize>(
+    state: &mut State,
+    block: &[u8; MAX_BLOCK],
+    compress: fn(&mut [u32; S], &[[u8; 64]]),
+) {
+    if let (Some(words), Some(first)) = (state.first_chunk_mut::<S>(), block.first_chunk::<64>()) {
+        compress(words, core::slice::from_ref(first));
+    }
+}
+
+/// Byte `i` of the big-endian state.
+#[inline(always)]
+fn byte(state: &State, i: usize) -> u8 {
+    (state[i / 4 % 16] >> (24 - 8 * (i % 4))) as u8
+}
+
+/// Writes the first `len` bytes of the big-endian state to the start of `out`.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn write_digest(out: &mut [u8], state: &State, len: usize) {
+    for (chunk, w) in out.chunks_exact_mut(4).take(len / 4).zip(state) {
+        chunk.copy_from_slice(&w.to_be_bytes());
+    }
+}
+
+impl Algorithm {
+    fn hash(self) -> &'static Hash {
+        match self {
+            Algorithm::Sha1 => &SHA1,
+            Algorithm::Sha256 => &SHA256,
+            Algorithm::Sha512 => &SHA512,
+        }
+    }
+}
 
 /// The precomputed HMAC states for one key. Key-equivalent material: wiped on drop.
 #[derive(Clone)]
-pub(crate) enum KeyedHmac {
-    Sha1 { inner: [u32; 5], outer: [u32; 5] },
-    Sha256 { inner: [u32; 8], outer: [u32; 8] },
-    Sha512 { inner: [u64; 8], outer: [u64; 8] },
+pub(crate) struct KeyedHmac {
+    hash: &'static Hash,
+    inner: State,
+    outer: State,
 }
 
 impl KeyedHmac {
     pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> KeyedHmac {
-        match algorithm {
-            Algorithm::Sha1 => {
-                let mut block = key_block(key, SHA1_IV, sha1_compress, write_words32);
-                let inner = keyed(SHA1_IV, &mut block, IPAD, sha1_compress);
-                let outer = keyed(SHA1_IV, &mut block, IPAD ^ OPAD, sha1_compress);
-                block.zeroize();
-                KeyedHmac::Sha1 { inner, outer }
-            }
-            Algorithm::Sha256 => {
-                let mut block = key_block(key, SHA256_IV, compress256, write_words32);
-                let inner = keyed(SHA256_IV, &mut block, IPAD, compress256);
-                let outer = keyed(SHA256_IV, &mut block, IPAD ^ OPAD, compress256);
-                block.zeroize();
-                KeyedHmac::Sha256 { inner, outer }
-            }
-            Algorithm::Sha512 => {
-                let mut block = key_block(key, SHA512_IV, compress512, write_words64);
-                let inner = keyed(SHA512_IV, &mut block, IPAD, compress512);
-                let outer = keyed(SHA512_IV, &mut block, IPAD ^ OPAD, compress512);
-                block.zeroize();
-                KeyedHmac::Sha512 { inner, outer }
+        let hash = algorithm.hash();
+        // The key as one block: hashed first when longer than a block, then zero-padded.
+        let mut block = [0u8; MAX_BLOCK];
+        if key.len() > hash.block {
+            let mut digest = hash.hash(key);
+            write_digest(&mut block, &digest, hash.digest);
+            digest.zeroize();
+        } else {
+            for (b, k) in block.iter_mut().zip(key) {
+                *b = *k;
             }
         }
+        let inner = hash.keyed(&mut block, IPAD);
+        let outer = hash.keyed(&mut block, IPAD ^ OPAD);
+        block.zeroize();
+        KeyedHmac { hash, inner, outer }
     }
 
     /// RFC 4226 dynamic truncation of HMAC(key, counter as 8 big-endian bytes): a 31-bit value.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub(crate) fn truncated(&self, counter: u64) -> u32 {
-        match self {
-            KeyedHmac::Sha1 { inner, outer } => {
-                let mut block = [0u8; 64];
-                block[..8].copy_from_slice(&counter.to_be_bytes());
-                block[8] = 0x80;
-                block[56..].copy_from_slice(&((64 + 8) * 8u64).to_be_bytes());
-                let mut h = *inner;
-                sha1_compress(&mut h, core::slice::from_ref(&block));
-                let mut block = [0u8; 64];
-                write_words32(&mut block, &h);
-                block[20] = 0x80;
-                block[56..].copy_from_slice(&((64 + 20) * 8u64).to_be_bytes());
-                let mut h = *outer;
-                sha1_compress(&mut h, core::slice::from_ref(&block));
-                let mut digest = [0u8; 20];
-                write_words32(&mut digest, &h);
-                truncate(&digest)
-            }
-            KeyedHmac::Sha256 { inner, outer } => {
-                let mut block = [0u8; 64];
-                block[..8].copy_from_slice(&counter.to_be_bytes());
-                block[8] = 0x80;
-                block[56..].copy_from_slice(&((64 + 8) * 8u64).to_be_bytes());
-                let mut h = *inner;
-                compress256(&mut h, core::slice::from_ref(&block));
-                let mut block = [0u8; 64];
-                write_words32(&mut block, &h);
-                block[32] = 0x80;
-                block[56..].copy_from_slice(&((64 + 32) * 8u64).to_be_bytes());
-                let mut h = *outer;
-                compress256(&mut h, core::slice::from_ref(&block));
-                let mut digest = [0u8; 32];
-                write_words32(&mut digest, &h);
-                truncate(&digest)
-            }
-            KeyedHmac::Sha512 { inner, outer } => {
-                let mut block = [0u8; 128];
-                block[..8].copy_from_slice(&counter.to_be_bytes());
-                block[8] = 0x80;
-                block[120..].copy_from_slice(&((128 + 8) * 8u64).to_be_bytes());
-                let mut h = *inner;
-                compress512(&mut h, core::slice::from_ref(&block));
-                let mut block = [0u8; 128];
-                write_words64(&mut block, &h);
-                block[64] = 0x80;
-                block[120..].copy_from_slice(&((128 + 64) * 8u64).to_be_bytes());
-                let mut h = *outer;
-                compress512(&mut h, core::slice::from_ref(&block));
-                let mut digest = [0u8; 64];
-                write_words64(&mut digest, &h);
-                truncate(&digest)
-            }
-        }
+        let hash = self.hash;
+        let mut block = [0u8; MAX_BLOCK];
+        block[..8].copy_from_slice(&counter.to_be_bytes());
+        hash.pad(&mut block, 8);
+        let mut state = self.inner;
+        (hash.compress)(&mut state, &block);
+        let mut block = [0u8; MAX_BLOCK];
+        let digest = hash.digest;
+        write_digest(&mut block, &state, digest);
+        hash.pad(&mut block, digest);
+        let mut state = self.outer;
+        (hash.compress)(&mut state, &block);
+        let offset = usize::from(byte(&state, digest - 1) & 0x0f);
+        let word = [
+            byte(&state, offset),
+            byte(&state, offset + 1),
+            byte(&state, offset + 2),
+            byte(&state, offset + 3),
+        ];
+        u32::from_be_bytes(word) & 0x7fff_ffff
     }
 }
 
 impl Drop for KeyedHmac {
     fn drop(&mut self) {
-        match self {
-            KeyedHmac::Sha1 { inner, outer } => {
-                inner.zeroize();
-                outer.zeroize();
-            }
-            KeyedHmac::Sha256 { inner, outer } => {
-                inner.zeroize();
-                outer.zeroize();
-            }
-            KeyedHmac::Sha512 { inner, outer } => {
-                inner.zeroize();
-                outer.zeroize();
-            }
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+impl Hash {
+    /// Pads a one-block message of `len` bytes that follows one keyed block (FIPS 180-4
+    /// §5.1): the 0x80 byte, then the bit length of both blocks at the end of the block.
+    #[inline(always)]
+    fn pad(&self, block: &mut [u8; MAX_BLOCK], len: usize) {
+        block[len] = 0x80;
+        let n = self.block;
+        block[n - 8..n].copy_from_slice(&(((n + len) * 8) as u64).to_be_bytes());
+    }
+
+    /// The hash state after `message` with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): its first
+    /// `digest` bytes, big-endian, are the digest. A block of `n` bytes ends with an `n / 8`-byte bit
+    /// length.
+    fn hash(&self, message: &[u8]) -> State {
+        let n = self.block;
+        let mut state = self.iv;
+        let mut block = [0u8; MAX_BLOCK];
+        let mut chunks = message.chunks_exact(n);
+        for chunk in &mut chunks {
+            block[..n].copy_from_slice(chunk);
+            (self.compress)(&mut state, &block);
         }
+        let rest = chunks.remainder();
+        block = [0u8; MAX_BLOCK];
+        block[..rest.len()].copy_from_slice(rest);
+        block[rest.len()] = 0x80;
+        if rest.len() >= n - n / 8 {
+            (self.compress)(&mut state, &block);
+            block = [0u8; MAX_BLOCK];
+        }
+        block[n - 8..n].copy_from_slice(&(message.len() as u64 * 8).to_be_bytes());
+        (self.compress)(&mut state, &block);
+        block.zeroize();
+        state
     }
-}
 
-/// The key as one hash block: hashed first when longer than a block, then zero-padded.
-fn key_block<W: Copy + Zeroize, const N: usize, const S: usize>(
-    key: &[u8],
-    iv: [W; S],
-    compress: fn(&mut [W; S], &[[u8; N]]),
-    write_words: fn(&mut [u8], &[W]),
-) -> [u8; N] {
-    let mut block = [0u8; N];
-    if key.len() > N {
-        let mut digest = hash(iv, compress, key);
-        write_words(&mut block, &digest);
-        digest.zeroize();
-    } else {
-        block[..key.len()].copy_from_slice(key);
+    /// XORs the block with `pad` in place and returns the state after compressing it.
+    fn keyed(&self, block: &mut [u8; MAX_BLOCK], pad: u8) -> State {
+        for b in block.iter_mut().take(self.block) {
+            *b ^= pad;
+        }
+        let mut state = self.iv;
+        (self.compress)(&mut state, block);
+        state
     }
-    block
-}
-
-/// The hash state after `message` with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): its final
-/// words are the digest. A block of `N` bytes ends with an `N / 8`-byte bit length.
-fn hash<W: Copy, const N: usize, const S: usize>(
-    iv: [W; S],
-    compress: fn(&mut [W; S], &[[u8; N]]),
-    message: &[u8],
-) -> [W; S] {
-    let mut state = iv;
-    let mut block = [0u8; N];
-    let mut chunks = message.chunks_exact(N);
-    for chunk in &mut chunks {
-        block.copy_from_slice(chunk);
-        compress(&mut state, core::slice::from_ref(&block));
-    }
-    let rest = chunks.remainder();
-    block = [0u8; N];
-    block[..rest.len()].copy_from_slice(rest);
-    block[rest.len()] = 0x80;
-    if rest.len() >= N - N / 8 {
-        compress(&mut state, core::slice::from_ref(&block));
-        block = [0u8; N];
-    }
-    block[N - 8..].copy_from_slice(&(message.len() as u64 * 8).to_be_bytes());
-    compress(&mut state, core::slice::from_ref(&block));
-    block.zeroize();
-    state
-}
-
-/// XORs the block with `pad` in place and returns the hash state after compressing it.
-fn keyed<W: Copy, const N: usize, const S: usize>(
-    iv: [W; S],
-    block: &mut [u8; N],
-    pad: u8,
-    compress: fn(&mut [W; S], &[[u8; N]]),
-) -> [W; S] {
-    for b in block.iter_mut() {
-        *b ^= pad;
-    }
-    let mut state = iv;
-    compress(&mut state, core::slice::from_ref(block));
-    state
-}
-
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn write_words32(out: &mut [u8], words: &[u32]) {
-    for (chunk, w) in out.chunks_exact_mut(4).zip(words) {
-        chunk.copy_from_slice(&w.to_be_bytes());
-    }
-}
-
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn write_words64(out: &mut [u8], words: &[u64]) {
-    for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
-        chunk.copy_from_slice(&w.to_be_bytes());
-    }
-}
-
-#[inline(always)]
-fn truncate<const N: usize>(digest: &[u8; N]) -> u32 {
-    let offset = usize::from(digest[N - 1] & 0x0f);
-    let word = [
-        digest[offset],
-        digest[offset + 1],
-        digest[offset + 2],
-        digest[offset + 3],
-    ];
-    u32::from_be_bytes(word) & 0x7fff_ffff
 }
 
 #[cfg(test)]
@@ -239,12 +260,15 @@ mod tests {
     use proptest::prelude::*;
     use sha2::Digest as _;
 
-    fn digest32<const S: usize>(state: [u32; S]) -> Vec<u8> {
-        state.iter().flat_map(|w| w.to_be_bytes()).collect()
-    }
+    /// SHA-1 with the compact compression the wasm32 build uses, whatever the target.
+    const SHA1_COMPACT: Hash = Hash {
+        compress: |state, block| compress32(state, block, crate::sha1_compact::compress),
+        ..SHA1
+    };
 
-    fn digest64(state: [u64; 8]) -> Vec<u8> {
-        state.iter().flat_map(|w| w.to_be_bytes()).collect()
+    fn digest(hash: &Hash, message: &[u8]) -> Vec<u8> {
+        let state = hash.hash(message);
+        (0..hash.digest).map(|i| byte(&state, i)).collect()
     }
 
     fn unhex(s: &str) -> Vec<u8> {
@@ -259,26 +283,26 @@ mod tests {
     #[test]
     fn fips_180_examples() {
         let two_block = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-        for compress in [sha1_compress, crate::sha1_compact::compress] {
+        for sha1 in [&SHA1, &SHA1_COMPACT] {
             assert_eq!(
-                digest32(hash(SHA1_IV, compress, b"abc")),
+                digest(sha1, b"abc"),
                 unhex("a9993e364706816aba3e25717850c26c9cd0d89d")
             );
             assert_eq!(
-                digest32(hash(SHA1_IV, compress, two_block)),
+                digest(sha1, two_block),
                 unhex("84983e441c3bd26ebaae4aa1f95129e5e54670f1")
             );
         }
         assert_eq!(
-            digest32(hash(SHA256_IV, compress256, b"abc")),
+            digest(&SHA256, b"abc"),
             unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
         assert_eq!(
-            digest32(hash(SHA256_IV, compress256, two_block)),
+            digest(&SHA256, two_block),
             unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         );
         assert_eq!(
-            digest64(hash(SHA512_IV, compress512, b"abc")),
+            digest(&SHA512, b"abc"),
             unhex(concat!(
                 "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a",
                 "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
@@ -292,18 +316,37 @@ mod tests {
         #[test]
         fn hash_matches_rustcrypto(message in proptest::collection::vec(any::<u8>(), 0..400)) {
             let sha1 = sha1::Sha1::digest(&message).to_vec();
-            prop_assert_eq!(digest32(hash(SHA1_IV, sha1_compress, &message)), sha1.clone());
+            prop_assert_eq!(digest(&SHA1, &message), sha1.clone());
+            prop_assert_eq!(digest(&SHA1_COMPACT, &message), sha1);
+            prop_assert_eq!(digest(&SHA256, &message), sha2::Sha256::digest(&message).to_vec());
+            prop_assert_eq!(digest(&SHA512, &message), sha2::Sha512::digest(&message).to_vec());
+        }
+
+        /// Keyed HMAC truncation agrees with RustCrypto's HMAC for keys of any length
+        /// (shorter than, equal to and longer than a block) and any counter.
+        #[test]
+        fn truncation_matches_rustcrypto_hmac(
+            key in proptest::collection::vec(any::<u8>(), 0..200),
+            counter in any::<u64>(),
+        ) {
+            fn reference<M: hmac::Mac + hmac::KeyInit>(key: &[u8], counter: u64) -> u32 {
+                let mut mac = <M as hmac::KeyInit>::new_from_slice(key).expect("any key length");
+                mac.update(&counter.to_be_bytes());
+                let d = mac.finalize().into_bytes();
+                let o = usize::from(d[d.len() - 1] & 0x0f);
+                u32::from_be_bytes([d[o], d[o + 1], d[o + 2], d[o + 3]]) & 0x7fff_ffff
+            }
             prop_assert_eq!(
-                digest32(hash(SHA1_IV, crate::sha1_compact::compress, &message)),
-                sha1
+                KeyedHmac::new(Algorithm::Sha1, &key).truncated(counter),
+                reference::<hmac::Hmac<sha1::Sha1>>(&key, counter)
             );
             prop_assert_eq!(
-                digest32(hash(SHA256_IV, compress256, &message)),
-                sha2::Sha256::digest(&message).to_vec()
+                KeyedHmac::new(Algorithm::Sha256, &key).truncated(counter),
+                reference::<hmac::Hmac<sha2::Sha256>>(&key, counter)
             );
             prop_assert_eq!(
-                digest64(hash(SHA512_IV, compress512, &message)),
-                sha2::Sha512::digest(&message).to_vec()
+                KeyedHmac::new(Algorithm::Sha512, &key).truncated(counter),
+                reference::<hmac::Hmac<sha2::Sha512>>(&key, counter)
             );
         }
     }

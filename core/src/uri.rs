@@ -54,13 +54,22 @@ pub struct KeyUri {
     params: Vec<(String, String)>,
 }
 
-/// Whether a key URI of this kind interprets the parameter `name`, in any letter case:
+/// The parameters a key URI interprets, in the order of [`KeyUri::parse`]'s slots: `period`
+/// belongs to TOTP only, `counter` to HOTP only.
+const STANDARD: [&str; 6] = [
+    "secret",
+    "issuer",
+    "algorithm",
+    "digits",
+    "period",
+    "counter",
+];
+
+/// Which of [`STANDARD`] a key URI of this kind interprets as `name`, in any letter case:
 /// `secret`, `issuer`, `algorithm`, `digits`, and `period` (TOTP) or `counter` (HOTP).
-fn interprets(is_totp: bool, name: &str) -> bool {
-    let own = if is_totp { "period" } else { "counter" };
-    ["secret", "issuer", "algorithm", "digits", own]
-        .iter()
-        .any(|k| k.eq_ignore_ascii_case(name))
+fn standard(is_totp: bool, name: &str) -> Option<usize> {
+    let other = if is_totp { 5 } else { 4 };
+    (0..STANDARD.len()).find(|&i| i != other && STANDARD[i].eq_ignore_ascii_case(name))
 }
 
 impl KeyUri {
@@ -96,9 +105,14 @@ impl KeyUri {
     /// Sets the issuer (the service name the authenticator shows); it is written both as the
     /// label prefix and as the `issuer` parameter.
     pub fn with_issuer(mut self, issuer: &str) -> Result<KeyUri, UriError> {
+        self.set_issuer(issuer)?;
+        Ok(self)
+    }
+
+    fn set_issuer(&mut self, issuer: &str) -> Result<(), UriError> {
         check_name(issuer, UriError::InvalidIssuer)?;
         self.issuer = Some(String::from(issuer));
-        Ok(self)
+        Ok(())
     }
 
     /// Sets the hash algorithm.
@@ -117,15 +131,20 @@ impl KeyUri {
     /// and the names this kind of URI interprets (`secret`, `issuer`, `algorithm`,
     /// `digits`, and `period` or `counter`), in any letter case, are refused.
     pub fn with_param(mut self, name: &str, value: &str) -> Result<KeyUri, UriError> {
+        self.add_param(name, value)?;
+        Ok(self)
+    }
+
+    fn add_param(&mut self, name: &str, value: &str) -> Result<(), UriError> {
         let is_totp = matches!(self.kind, OtpKind::Totp { .. });
-        if name.is_empty() || interprets(is_totp, name) {
+        if name.is_empty() || standard(is_totp, name).is_some() {
             return Err(UriError::InvalidUri("parameter name is empty or reserved"));
         }
         if self.params.iter().any(|(k, _)| k == name) {
             return Err(UriError::InvalidUri("duplicate parameter"));
         }
         self.params.push((String::from(name), String::from(value)));
-        Ok(self)
+        Ok(())
     }
 
     /// TOTP or HOTP, with the period or counter.
@@ -208,49 +227,39 @@ impl KeyUri {
         let account = trim_start_spaces(account);
         check_name(account, UriError::InvalidAccount)?;
 
-        let mut secret = None;
-        let mut issuer = None;
-        let mut algorithm = None;
-        let mut digits = None;
-        let mut period = None;
-        let mut counter = None;
+        // The decoded values of STANDARD's parameters, by index; one of them is the secret.
+        let mut slots = Zeroizing::new(<[Option<String>; 6]>::default());
         let mut params: Vec<(String, String)> = Vec::new();
         for pair in split(query, b'&').filter(|p| !p.is_empty()) {
             let (raw_name, raw_value) =
                 split_once(pair, b'=').ok_or(UriError::InvalidUri("parameter without '='"))?;
             let name = percent_decode(raw_name, true)?;
             let value = percent_decode(raw_value, true)?;
-            let slot = match name.as_str() {
-                "secret" => &mut secret,
-                "issuer" => &mut issuer,
-                "algorithm" => &mut algorithm,
-                "digits" => &mut digits,
-                "period" if is_totp => &mut period,
-                "counter" if !is_totp => &mut counter,
-                _ => {
-                    // Ignoring `Digits=8` would silently give the wrong codes.
-                    if name.is_empty() || interprets(is_totp, &name) {
-                        return Err(UriError::InvalidUri(
-                            "parameter name is empty or a standard one in the wrong letter case",
-                        ));
-                    }
+            let slot = match standard(is_totp, &name) {
+                Some(i) if STANDARD[i] == name => &mut slots[i],
+                None if !name.is_empty() => {
                     if params.iter().any(|(k, _)| *k == name) {
                         return Err(UriError::InvalidUri("duplicate parameter"));
                     }
                     params.push((name, value));
                     continue;
                 }
+                // Ignoring `Digits=8` would silently give the wrong codes.
+                _ => {
+                    return Err(UriError::InvalidUri(
+                        "parameter name is empty or a standard one in the wrong letter case",
+                    ));
+                }
             };
             if slot.replace(value).is_some() {
                 return Err(UriError::InvalidUri("duplicate parameter"));
             }
         }
-
-        let secret = match secret {
-            Some(s) if !all_spaces(&s) => Secret::from_base32(&Zeroizing::new(s))?,
+        let secret = match &slots[0] {
+            Some(s) if !all_spaces(s) => Secret::from_base32(s)?,
             _ => return Err(UriError::MissingSecret),
         };
-        let issuer = match (label_issuer, issuer.filter(|i| !i.is_empty())) {
+        let issuer = match (label_issuer, slots[1].take().filter(|i| !i.is_empty())) {
             (Some(l), Some(p)) if !l.is_empty() && l != p => return Err(UriError::IssuerMismatch),
             (_, Some(p)) => Some(p),
             (Some(l), None) if !l.is_empty() => Some(String::from(l)),
@@ -259,30 +268,24 @@ impl KeyUri {
         if let Some(i) = &issuer {
             check_name(i, UriError::InvalidIssuer)?;
         }
-        let algorithm = match algorithm {
+        let algorithm = match &slots[2] {
             Some(a) => a.parse::<Algorithm>()?,
             None => Algorithm::default(),
         };
-        let digits = match digits {
-            Some(d) => parse_decimal(&d)
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or(ParamError::InvalidDigits)
-                .and_then(Digits::new)?,
+        let digits = match &slots[3] {
+            Some(d) => Digits::new(small_number(d, ParamError::InvalidDigits)?)?,
             None => Digits::default(),
         };
         let kind = if is_totp {
-            let period = match period {
-                Some(p) => parse_decimal(&p)
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or(ParamError::InvalidPeriod)
-                    .and_then(Period::new)?,
+            let period = match &slots[4] {
+                Some(p) => Period::new(small_number(p, ParamError::InvalidPeriod)?)?,
                 None => Period::default(),
             };
             OtpKind::Totp { period }
         } else {
-            let counter = counter.ok_or(UriError::MissingCounter)?;
+            let counter = slots[5].as_deref().ok_or(UriError::MissingCounter)?;
             OtpKind::Hotp {
-                counter: parse_decimal(&counter).ok_or(UriError::InvalidCounter)?,
+                counter: parse_decimal(counter).ok_or(UriError::InvalidCounter)?,
             }
         };
         Ok(KeyUri {
@@ -310,42 +313,43 @@ impl KeyUri {
     /// without `core::fmt` (smaller code where that matters, as in WebAssembly). The output
     /// contains the secret.
     pub fn to_uri_string(&self) -> String {
-        let mut out = String::with_capacity(96);
-        out.push_str("otpauth://");
-        out.push_str(self.kind.name());
-        out.push('/');
+        let (number_name, number) = match self.kind {
+            OtpKind::Totp { period } => ("&period=", u64::from(period.get())),
+            OtpKind::Hotp { counter } => ("&counter=", counter),
+        };
+        let (mut digits_buf, mut number_buf) = ([0u8; 20], [0u8; 20]);
+        let digits = decimal_digits(u64::from(self.digits.get()), &mut digits_buf);
+        let number = decimal_digits(number, &mut number_buf);
+        let secret = self.secret.to_base32();
+        let mut out = Vec::with_capacity(96);
+        let mut put = |before: &str, value: &[u8], after: &str, label: bool| {
+            write_part(&mut out, before, value, after, label);
+        };
+        // Type, secret, algorithm and numbers are unreserved characters, which the
+        // encoding keeps.
+        put("otpauth://", self.kind.name().as_bytes(), "/", false);
         if let Some(issuer) = &self.issuer {
-            percent_encode(&mut out, issuer, true);
-            out.push(':');
+            put("", issuer.as_bytes(), ":", true);
         }
-        percent_encode(&mut out, &self.account, true);
-        out.push_str("?secret=");
-        out.push_str(&self.secret.to_base32());
+        put("", self.account.as_bytes(), "?secret=", true);
+        put("", secret.as_bytes(), "", false);
         if let Some(issuer) = &self.issuer {
-            out.push_str("&issuer=");
-            percent_encode(&mut out, issuer, false);
+            put("&issuer=", issuer.as_bytes(), "", false);
         }
-        out.push_str("&algorithm=");
-        out.push_str(self.algorithm.name());
-        out.push_str("&digits=");
-        push_decimal(&mut out, u64::from(self.digits.get()));
-        match self.kind {
-            OtpKind::Totp { period } => {
-                out.push_str("&period=");
-                push_decimal(&mut out, u64::from(period.get()));
-            }
-            OtpKind::Hotp { counter } => {
-                out.push_str("&counter=");
-                push_decimal(&mut out, counter);
-            }
-        }
+        put(
+            "&algorithm=",
+            self.algorithm.name().as_bytes(),
+            "&digits=",
+            false,
+        );
+        put("", digits, number_name, false);
+        put("", number, "", false);
         for (name, value) in &self.params {
-            out.push('&');
-            percent_encode(&mut out, name, false);
-            out.push('=');
-            percent_encode(&mut out, value, false);
+            put("&", name.as_bytes(), "=", false);
+            put("", value.as_bytes(), "", false);
         }
-        out
+        // Only ASCII was written.
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -353,13 +357,6 @@ impl KeyUri {
 impl fmt::Display for KeyUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&Zeroizing::new(self.to_uri_string()))
-    }
-}
-
-/// Appends the decimal digits of `n`.
-fn push_decimal(out: &mut String, n: u64) {
-    for &d in decimal_digits(n, &mut [0u8; 20]) {
-        out.push(char::from(d));
     }
 }
 
@@ -376,6 +373,13 @@ impl fmt::Debug for KeyUri {
             .field("params", &self.params)
             .finish()
     }
+}
+
+/// A decimal parameter that must fit a `u32`, or `err`.
+fn small_number(s: &str, err: ParamError) -> Result<u32, ParamError> {
+    parse_decimal(s)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(err)
 }
 
 fn check_name(name: &str, err: UriError) -> Result<(), UriError> {
@@ -468,19 +472,25 @@ fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
     String::from_utf8(out).map_err(|_| UriError::InvalidUri("percent-encoding is not UTF-8"))
 }
 
+/// Appends `before`, `value` percent-encoded and `after`.
+#[inline(never)]
+fn write_part(out: &mut Vec<u8>, before: &str, value: &[u8], after: &str, label: bool) {
+    out.extend_from_slice(before.as_bytes());
+    percent_encode(out, value, label);
+    out.extend_from_slice(after.as_bytes());
+}
+
 /// Percent-encodes everything but RFC 3986 unreserved characters (and `@` in a label).
-fn percent_encode(out: &mut String, s: &str, label: bool) {
+fn percent_encode(out: &mut Vec<u8>, s: &[u8], label: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
+    for &b in s {
         if b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'.' | b'_' | b'~')
             || (label && b == b'@')
         {
-            out.push(char::from(b));
+            out.push(b);
         } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
     }
 }

@@ -528,11 +528,13 @@ impl Grid {
         set_in(&mut self.fn_cols, x, y, true);
     }
 
-    /// Draws `pattern(dx, dy)` (dark or light) for `-r..=r` around `(cx, cy)`, clipped.
-    fn square(&mut self, cx: usize, cy: usize, r: usize, dark: impl Fn(usize) -> bool) {
+    /// Draws the square rings `-r..=r` around `(cx, cy)`, clipped: the ring at distance `d`
+    /// is dark when bit `d` of `dark_rings` is set.
+    fn square(&mut self, cx: usize, cy: usize, r: usize, dark_rings: u32) {
         for y in cy.saturating_sub(r)..=(cy + r).min(self.size - 1) {
             for x in cx.saturating_sub(r)..=(cx + r).min(self.size - 1) {
-                self.set_function(x, y, dark(x.abs_diff(cx).max(y.abs_diff(cy))));
+                let d = x.abs_diff(cx).max(y.abs_diff(cy));
+                self.set_function(x, y, dark_rings >> d & 1 != 0);
             }
         }
     }
@@ -545,7 +547,8 @@ impl Grid {
         }
         let far = size - 4;
         for (x, y) in [(3, 3), (far, 3), (3, far)] {
-            self.square(x, y, 4, |d| d != 2 && d != 4);
+            // Finder: dark centre (rings 0 and 1), light, dark, light separator.
+            self.square(x, y, 4, 0b01011);
         }
         if version > 1 {
             let count = version / 7 + 2;
@@ -562,7 +565,8 @@ impl Grid {
                     // The three corners hold finder patterns.
                     let corner = (i == 0 || j == 0) && (i + j == 0 || i + j == count - 1);
                     if !corner {
-                        self.square(position(i), position(j), 2, |d| d != 1);
+                        // Alignment: dark centre, light ring, dark ring.
+                        self.square(position(i), position(j), 2, 0b101);
                     }
                 }
             }

@@ -99,14 +99,14 @@ impl TryFrom<&KeyUriFields> for KeyUri {
         if super::all_spaces(&f.secret) {
             return Err(UriError::MissingSecret);
         }
-        let mut uri = KeyUri::new(kind, Secret::from_base32(&f.secret)?, &f.account)?
-            .with_algorithm(f.algorithm.parse::<Algorithm>()?)
-            .with_digits(Digits::new(f.digits)?);
+        let mut uri = KeyUri::new(kind, Secret::from_base32(&f.secret)?, &f.account)?;
+        uri.algorithm = f.algorithm.parse::<Algorithm>()?;
+        uri.digits = Digits::new(f.digits)?;
         if let Some(issuer) = &f.issuer {
-            uri = uri.with_issuer(issuer)?;
+            uri.set_issuer(issuer)?;
         }
         for (name, value) in &f.params {
-            uri = uri.with_param(name, value)?;
+            uri.add_param(name, value)?;
         }
         Ok(uri)
     }
