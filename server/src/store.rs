@@ -465,7 +465,9 @@ macro_rules! clear_mfa_in {
 
 /// Takes the per-user row lock in a transaction: concurrent transactions of one user
 /// (confirm, regenerate, settle, disable, device removal) run one after the other, each
-/// seeing the other's committed rows.
+/// seeing the other's committed rows. Lock order, so that PostgreSQL never deadlocks: a
+/// transaction that touches a user's `users_state` row takes it before that user's device,
+/// code, challenge or trusted-device rows (successes that clear the failure count too).
 const LOCK_USER: [&str; 2] = [
     "INSERT INTO users_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
     "UPDATE users_state SET failures = failures WHERE user_id = $1",
@@ -845,10 +847,13 @@ impl Store {
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
             let mut evicted = Vec::new();
-            if let Some(settle) = settle {
+            // The user's row before the code's: the lock order of every LOCK_USER transaction.
+            if settle.is_some() || reset_failures {
                 for sql in LOCK_USER {
                     sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
                 }
+            }
+            if let Some(settle) = settle {
                 match settle_in!(tx, settle, now).await? {
                     Some(ids) => evicted = ids,
                     None => {
@@ -963,6 +968,18 @@ impl Store {
         let sql = advance_sql(ops.len());
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
+            // The rows of the users whose failure count a success clears, before the device
+            // rows and in one order: the lock order of every LOCK_USER transaction.
+            let mut resetting: Vec<&str> = ops
+                .iter()
+                .filter(|op| op.reset_failures)
+                .map(|op| op.event.user_id.as_str())
+                .collect();
+            resetting.sort_unstable();
+            resetting.dedup();
+            for user_id in resetting {
+                sqlx::query(LOCK_USER[1]).bind(user_id).execute(&mut *tx).await?;
+            }
             let advanced = advance_in!(tx, &sql, ops).await?;
             let done: Vec<bool> = ops
                 .iter()

@@ -3,7 +3,8 @@
 //! the removal that leaves no active device turns MFA off like `mfa/disable`: backup codes,
 //! trusted devices and pending challenges go in the same transaction (a device being paired
 //! stays), logged as `device_removed` then `mfa_disabled`, also when the last two active
-//! devices are removed at the same time; a later enrolment starts clean.
+//! devices are removed at the same time; a later enrolment starts clean; and a success racing
+//! the removal of MFA never deadlocks (one lock order: the user's row first).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -431,6 +432,79 @@ async fn concurrent_removal_of_last_two(db: Db) {
     }
 }
 
+/// A successful verification racing the removal of MFA (device removal or `mfa/disable`),
+/// after a failure so that the success also clears the failure count: every path takes the
+/// user's row before the device or code rows, so neither request deadlocks on PostgreSQL
+/// (a 500); each answers as if it ran first or second, and MFA ends up off. Repeated, with
+/// TOTP and backup codes, removal and disable.
+async fn verify_racing_mfa_removal(db: Db) {
+    let app = TestApp::with(db, |_| {}).await;
+    for round in 0..24 {
+        let user = format!("racer{round}");
+        let (device, secret, codes) = enable(&app, &user).await;
+        app.clock.advance(30);
+        let wrong = if totp_sha1(&secret, app.now()) == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/v1/users/{user}/verify"),
+                Some(SERVICE_KEY),
+                Some(json!({ "code": wrong })),
+            )
+            .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code");
+        let proof = async {
+            if round % 2 == 0 {
+                app.call(
+                    Method::POST,
+                    &format!("/v1/users/{user}/verify"),
+                    Some(SERVICE_KEY),
+                    Some(json!({ "code": totp_sha1(&secret, app.now()) })),
+                )
+                .await
+            } else {
+                use_code(&app, &user, &codes[0]).await
+            }
+        };
+        let removal = async {
+            if round % 4 < 2 {
+                remove(&app, &user, &device).await
+            } else {
+                app.call(
+                    Method::POST,
+                    &format!("/v1/users/{user}/mfa/disable"),
+                    Some(SERVICE_KEY),
+                    Some(json!({})),
+                )
+                .await
+            }
+        };
+        let (proved, removed) = tokio::join!(proof, removal);
+        assert!(
+            [
+                StatusCode::OK,
+                StatusCode::CONFLICT,
+                StatusCode::UNPROCESSABLE_ENTITY
+            ]
+            .contains(&proved.status),
+            "round {round}: {} {}",
+            proved.status,
+            proved.text
+        );
+        assert_eq!(
+            removed.status,
+            StatusCode::NO_CONTENT,
+            "round {round}: {}",
+            removed.text
+        );
+        assert_eq!(rows_of(&app, &user).await, [0, 0, 0, 0], "round {round}");
+    }
+}
+
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -461,4 +535,5 @@ on_both!(
     last_active_device_turns_mfa_off,
     one_transaction,
     concurrent_removal_of_last_two,
+    verify_racing_mfa_removal,
 );
