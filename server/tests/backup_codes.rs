@@ -4,6 +4,7 @@
 //! regeneration, lockout shared with TOTP verify, key rotation.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
@@ -555,32 +556,6 @@ async fn rotation_keeps_codes(db: Db) {
     app.router = twostep_server::app(app.state.clone());
     let r = use_code(&app, "alice", &new[0]).await;
     assert_eq!(r.json, json!({"valid": true, "remaining": 9}));
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(url) = fresh_postgres().await else {
-                        return;
-                    };
-                    super::$name(Db::Postgres(url)).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both!(

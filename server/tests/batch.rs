@@ -3,6 +3,7 @@
 //! answer per operation exactly as the single ones do. SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use axum::http::StatusCode;
@@ -243,32 +244,6 @@ async fn verify_contexts_answer_each(db: Db) {
     assert_eq!(got[3].0, failed);
     assert_eq!(got[2].0, UserState::default());
     assert_eq!(got[4].0, UserState::default());
-}
-
-macro_rules! on_both {
-    ($($name:ident),*) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(url) = fresh_postgres().await else {
-                        return;
-                    };
-                    super::$name(Db::Postgres(url)).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both!(

@@ -5,6 +5,7 @@
 //! against the JWKS — including that its key is the documented HKDF derivation.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
@@ -1254,32 +1255,6 @@ async fn count_rows(app: &TestApp, table: &str) -> i64 {
         }
     }
     .unwrap()
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(url) = fresh_postgres().await else {
-                        return;
-                    };
-                    super::$name(Db::Postgres(url)).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both!(

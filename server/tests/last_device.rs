@@ -7,6 +7,7 @@
 //! the removal of MFA never deadlocks (one lock order: the user's row first).
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
@@ -503,32 +504,6 @@ async fn verify_racing_mfa_removal(db: Db) {
         );
         assert_eq!(rows_of(&app, &user).await, [0, 0, 0, 0], "round {round}");
     }
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(url) = fresh_postgres().await else {
-                        return;
-                    };
-                    super::$name(Db::Postgres(url)).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both!(

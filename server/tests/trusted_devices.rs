@@ -5,6 +5,7 @@
 //! holds no trusted-device token or backup code in any encoding.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use axum::http::{Method, StatusCode};
@@ -709,32 +710,6 @@ async fn no_token_in_dump(db: Db) {
             "the tag of a token of {user} is stored"
         );
     }
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(url) = fresh_postgres().await else {
-                        return;
-                    };
-                    super::$name(Db::Postgres(url)).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both!(

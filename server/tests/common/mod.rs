@@ -17,6 +17,35 @@ use twostep_server::crypto::KeyRing;
 use twostep_server::store::Store;
 use twostep_server::{AppState, app};
 
+/// Runs each named `async fn(Db)` of the test file twice, as `sqlite::name` and
+/// `postgres::name` (on a fresh database of the test cluster; see [`postgres_url`]).
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(Db::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(url) = fresh_postgres().await else {
+                        return;
+                    };
+                    super::$name(Db::Postgres(url)).await;
+                }
+            )*
+        }
+    };
+}
+
 pub const SERVICE_KEY: &str = "test-service-key-0123456789abcdef";
 pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdefghijklmnop";
 /// 2026-11-24T12:00:00Z, a multiple of 30.
