@@ -27,6 +27,12 @@ const whole = (v, what, max = Number.MAX_SAFE_INTEGER) => {
   return v;
 };
 
+/** `v`, which must be an object. */
+const object = (v, message) => {
+  if (absent(v) || typeof v != 'object') throw argument(message);
+  return v;
+};
+
 /** `obj[name]`, with a missing options object reading as all fields absent. */
 const field = (obj, name) => {
   if (absent(obj)) return;
@@ -107,7 +113,7 @@ const keyUri = (f) => {
 export const parseUri = (uri) => keyUri(items(text(1, [string(uri, 'uri')])));
 
 export function buildUri(keyUri) {
-  if (absent(keyUri) || typeof keyUri != 'object') throw argument('keyUri must be an object');
+  object(keyUri, 'keyUri must be an object');
   const fields = [
     string(keyUri.type, 'type'),
     string(keyUri.secret, 'secret'),
@@ -161,8 +167,7 @@ const keyed = (t, op, args) => {
 
 export class Totp {
   constructor(options) {
-    if (absent(options) || typeof options != 'object')
-      throw argument('new Totp() takes an options object {secret, algorithm?, digits?, period?}');
+    object(options, 'new Totp() takes an options object {secret, algorithm?, digits?, period?}');
     init(
       this,
       run(3, [
@@ -184,12 +189,12 @@ export class Totp {
 
   verify(code, options) {
     code = string(code, 'code');
-    const step = items(keyed(this, 6, [time(field(options, 'time')), code, optWhole(options, 'window', 255) ?? 1]))[0];
+    const step = keyed(this, 6, [time(field(options, 'time')), code, optWhole(options, 'window', 255) ?? 1]);
     return step ? +step : null;
   }
 
   secondsRemaining(t) {
-    return +items(keyed(this, 7, [time(t)]))[0];
+    return +keyed(this, 7, [time(t)]);
   }
 
   get algorithm() {

@@ -65,9 +65,10 @@ pub mod op {
     pub const TOTP_URI: u8 = 4;
     /// `totp.code`: a canonical TOTP and `time`; out: the code.
     pub const CODE: u8 = 5;
-    /// `totp.verify`: a canonical TOTP, `time`, `code`, `window`; out: the step, or nothing.
+    /// `totp.verify`: a canonical TOTP, `time`, `code`, `window`; out: the matched step in
+    /// decimal, or nothing.
     pub const VERIFY: u8 = 6;
-    /// `totp.secondsRemaining`: a canonical TOTP and `time`; out: the seconds.
+    /// `totp.secondsRemaining`: a canonical TOTP and `time`; out: the seconds in decimal.
     pub const LEFT: u8 = 7;
     /// `hotp`: `[algorithm?, digits?, secret, counter]`; out: the code.
     pub const HOTP: u8 = 8;
@@ -222,9 +223,11 @@ mod otp {
             op::VERIFY => {
                 let code = a.text();
                 let window = a.number().unwrap_or(0) as u8;
-                out.number(totp.verify(code, time, window));
+                if let Some(step) = totp.verify(code, time, window) {
+                    out.decimal(step);
+                }
             }
-            op::LEFT => out.number(Some(totp.seconds_remaining(time))),
+            op::LEFT => out.decimal(totp.seconds_remaining(time)),
             _ => {
                 out.text(algorithm.name());
                 out.number(Some(digits.get().into()));

@@ -92,8 +92,7 @@ impl Out {
     }
 
     fn prefix(&mut self, units: usize) {
-        let mut buf = [0; 20];
-        self.raw(digits(units as u64, &mut buf));
+        self.decimal(units as u64);
         self.0.push(b':');
     }
 
@@ -111,6 +110,12 @@ impl Out {
     /// Appends a present item.
     pub fn text(&mut self, text: &str) {
         self.item(Some(text));
+    }
+
+    /// Appends `n` in decimal digits as they are (an output that is not a list).
+    pub fn decimal(&mut self, n: u64) {
+        let mut buf = [0; 20];
+        self.raw(digits(n, &mut buf));
     }
 
     /// Appends a number in decimal, absent for `None`.

@@ -134,6 +134,40 @@ test('parseUri gives the plain object and buildUri gives it back', () => {
   );
 });
 
+test('the nastiest field values cross the boundary unchanged (checked with WHATWG URL)', () => {
+  // The module's argument and result lists carry any text: empty values, the list's own
+  // ':' and digits, URI syntax, control characters, unpaired surrogates, astral Unicode.
+  const values = ['', ':', '1:', '0:', '%', '%25', '&', '=', '?', '#', '+ +', 'a\u0000b', '\n\t\u001f\u007f', '\u00e9\u4e2d', '\u{1f510}x', '12:ab'];
+  const names = ['image', 'x:y', '%', '\u00e9', '\u{1f510}', 'a=b', '9'];
+  const k = {
+    type: 'hotp',
+    secret: 'JBSWY3DPEHPK3PXP',
+    issuer: 'ACME % & = ? # + \u00e9 \u{1f510} 12',
+    account: 'j\u00f6rg@example.com %&=?#+ 3:',
+    algorithm: 'SHA512',
+    digits: 8,
+    counter: 0,
+    params: values.map((v, i) => [names[i % names.length] + i, v]),
+  };
+  // A colon in the account would split the label: core refuses it.
+  assert.throws(() => buildUri(k), { code: 'invalid_account' });
+  k.account = k.account.replace(':', '');
+  const uri = buildUri(k);
+  assert.deepEqual(parseUri(uri), k);
+  const url = new URL(uri);
+  assert.equal(url.protocol, 'otpauth:');
+  assert.equal(decodeURIComponent(url.pathname), '/' + k.issuer + ':' + k.account);
+  assert.equal(url.searchParams.get('issuer'), k.issuer);
+  for (const [name, value] of k.params) assert.equal(url.searchParams.get(name), value, name);
+  // Unpaired surrogates become U+FFFD on the way in, as in every UTF-8 encoder.
+  const lone = parseUri(buildUri({ ...k, params: [['s', 'a\ud800b']] }));
+  assert.deepEqual(lone.params, [['s', 'a\ufffdb']]);
+  // A counter above Number.MAX_SAFE_INTEGER cannot become a JavaScript number.
+  assert.throws(() => parseUri('otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP&counter=18446744073709551615'), {
+    code: 'invalid_argument',
+  });
+});
+
 test('CommonJS require gets the same API', async () => {
   const { createRequire } = await import('node:module');
   const cjs = createRequire(import.meta.url)('twostep-wasm');
