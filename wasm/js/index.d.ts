@@ -113,8 +113,10 @@ export function isTwostepError(value: unknown): value is TwostepError;
 export function generateSecret(bytes?: number): string;
 
 /**
- * A TOTP generator and verifier (RFC 6238) for one secret. Holds the secret in WebAssembly
- * memory; call `free()` (or use `using`) to wipe it early, otherwise the garbage collector does.
+ * A TOTP generator and verifier (RFC 6238) for one secret. Holds the secret as bytes, out of
+ * sight of `console.log` and `JSON.stringify`; every call hands a copy to WebAssembly, which
+ * checks it again with the options and wipes its copies before returning. Call `free()` (or
+ * use `using`) to wipe the bytes when done; otherwise the garbage collector drops them.
  */
 export class Totp {
     /** @throws {TwostepError} `missing_secret`, `invalid_base32`, `unsupported_algorithm`, `invalid_digits`, `invalid_period`, `invalid_argument`. */
@@ -137,7 +139,7 @@ export class Totp {
     readonly digits: number;
     /** The time step in seconds. */
     readonly period: number;
-    /** Wipes and frees the secret now. */
+    /** Wipes the secret now; afterwards every method and getter throws `invalid_argument`. */
     free(): void;
     /** Same as `free()`, for `using totp = new Totp(...)`. */
     [Symbol.dispose](): void;

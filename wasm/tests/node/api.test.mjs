@@ -97,6 +97,23 @@ test('Totp exposes its parameters and fromUri reads them', () => {
   assert.equal(totp.code(1234567), reference(key, Math.floor(1234567 / 60), 'SHA512', 8));
 });
 
+test('a Totp shows no secret, and free() wipes it and ends its use', async () => {
+  const { inspect } = await import('node:util');
+  const secret = 'JBSWY3DPEHPK3PXP';
+  const totp = new Totp({ secret: secret.toLowerCase(), digits: 8 });
+  for (const shown of [inspect(totp, { showHidden: true, depth: 9 }), JSON.stringify(totp), Object.keys(totp).join()])
+    assert.ok(!shown.includes(secret) && !/74,66,83/.test(shown), shown);
+  assert.equal(totp.code(59), reference(unbase32(secret), 1, 'SHA1', 8));
+  totp.free();
+  for (const use of [() => totp.code(59), () => totp.verify('12345678'), () => totp.secondsRemaining(), () => totp.digits])
+    assert.throws(use, { name: 'TwostepError', code: 'invalid_argument' });
+  totp.free();
+  const scoped = Totp.fromUri('otpauth://totp/a?secret=' + secret);
+  assert.equal(scoped.period, 30);
+  scoped[Symbol.dispose](); // what `using` calls
+  assert.throws(() => scoped.code(0), { code: 'invalid_argument' });
+});
+
 test('generateSecret: 20 random bytes by default, base32 without padding', () => {
   const seen = new Set();
   for (let i = 0; i < 50; i++) {
