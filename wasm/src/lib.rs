@@ -29,10 +29,17 @@
 
 extern crate alloc;
 
+/// lol_alloc's free list (small, and gives memory back), wrapped to wipe every block it
+/// frees: the arguments and outputs that cross the boundary, and every intermediate copy
+/// (a growing `Vec`, a URI being built, a decoded parameter), may hold a secret, and
+/// wasm-bindgen's glue frees an output after copying it out.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<
+    lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator>,
+> = zeroizing_alloc::ZeroAlloc(lol_alloc::LockedAllocator::new(
+    lol_alloc::FreeListAllocator::new(),
+));
 
 /// No input reaches a panic (every error is a `TwostepError`); if a bug did, the module
 /// traps instead of formatting a message.

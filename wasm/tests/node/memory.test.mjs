@@ -33,3 +33,40 @@ test('memory stays flat over many calls', () => {
   for (let i = 0; i < 3000; i++) round(i);
   assert.equal(exports.memory.buffer.byteLength, settled, 'the module kept growing');
 });
+
+test('no copy of a secret is left in WebAssembly memory after the calls that carried it', () => {
+  // A secret no other test uses, as base32 and as raw bytes (20 bytes: 0xa5, 0x5a, 0x3c, ...).
+  const raw = Buffer.from(Array.from({ length: 20 }, (_, i) => (0xa5 ^ (i * 37)) & 0xff));
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const b of raw) bits += b.toString(2).padStart(8, '0');
+  let b32 = '';
+  for (let i = 0; i < bits.length; i += 5) b32 += ALPHABET[parseInt(bits.slice(i, i + 5).padEnd(5, '0'), 2)];
+  const uri = `otpauth://totp/ACME:alice?secret=${b32}&issuer=ACME&image=x`;
+
+  const memory = () => Buffer.from(exports.memory.buffer);
+  const calls = {
+    'new Totp, code, verify, secondsRemaining, free': () => {
+      const totp = new web.Totp({ secret: b32 });
+      totp.code(59);
+      totp.verify('000000', { time: 59 });
+      totp.secondsRemaining(59);
+      totp.free();
+    },
+    'Totp.fromUri': () => web.Totp.fromUri(uri).free(),
+    hotp: () => web.hotp(b32, 1),
+    parseUri: () => web.parseUri(uri),
+    buildUri: () => web.buildUri({ ...web.parseUri(uri), params: [['image', 'y'.repeat(300)]] }),
+    qrSvg: () => web.qrSvg(uri),
+    qrPng: () => web.qrPng(uri),
+    qrDataUrl: () => web.qrDataUrl(uri),
+    'a failing parseUri': () => assert.throws(() => web.parseUri(uri + '&issuer=ACME'), { code: 'invalid_uri' }),
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    call();
+    const m = memory();
+    assert.equal(m.indexOf(b32), -1, `${name}: the base32 secret is still in memory`);
+    assert.equal(m.indexOf(b32.toLowerCase()), -1, name);
+    assert.equal(m.indexOf(raw.subarray(0, 10)), -1, `${name}: secret bytes are still in memory`);
+  }
+});
