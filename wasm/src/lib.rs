@@ -54,7 +54,7 @@ mod wire;
 
 use alloc::vec::Vec;
 use error::Failure;
-use twostep::{KeyUri, KeyUriFields, Secret, Zeroizing};
+use twostep::{KeyUri, KeyUriFields, Secret};
 use wasm_bindgen::prelude::*;
 use wire::{Items, Out};
 
@@ -88,13 +88,14 @@ pub mod op {
 
 /// Runs operation `op` (see [`op`]) on `args` (for [`op::SECRET`] random bytes, otherwise
 /// an item list, see `wire.rs`). Returns the output followed by one status byte: 0 for
-/// success, 1 when the output is an error code. `args` is wiped before it is freed (it may
-/// hold a secret).
+/// success, 1 when the output is an error code. (The allocator wipes `args` and every other
+/// block when it is freed: they may hold a secret. Borrowing `args` rather than taking a
+/// `Vec` spares wasm-bindgen's argument check, which would import a `throw` and the glue to
+/// decode its message.)
 #[wasm_bindgen]
-pub fn call(op: u8, args: Vec<u8>) -> Vec<u8> {
-    let args = Zeroizing::new(args);
-    let mut items = Items::new(core::str::from_utf8(&args).unwrap_or_default());
-    let (mut out, status) = match run(op, &args, &mut items) {
+pub fn call(op: u8, args: &[u8]) -> Vec<u8> {
+    let mut items = Items::new(core::str::from_utf8(args).unwrap_or_default());
+    let (mut out, status) = match run(op, args, &mut items) {
         Ok(out) => (out.0, 0),
         Err(e) => (Vec::from(e.0.as_bytes()), 1),
     };
