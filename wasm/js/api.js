@@ -75,9 +75,9 @@ const run = (op, args) => {
   const bytes = args instanceof Uint8Array ? args : list(args);
   try {
     const out = call(op, bytes);
-    const end = out.length - 1;
-    if (out[end]) throw fail(decoder.decode(out.subarray(0, end)));
-    return out.subarray(0, end);
+    const result = out.subarray(0, -1);
+    if (out.at(-1)) throw fail(decoder.decode(result));
+    return result;
   } finally {
     bytes.fill(0);
   }
