@@ -206,36 +206,32 @@ mod otp {
     /// `[algorithm, digits, period, secret]` that [`op::TOTP`] and [`op::TOTP_URI`] give it
     /// and passes them in front of every later call's own arguments.
     pub(super) fn run(op: u8, a: &mut Items<'_>, out: &mut Out) -> Result<(), Failure> {
-        if op == op::HOTP {
-            let (secret, algorithm, digits, _) = key(a, false)?;
-            let code = twostep::Hotp::new(&secret, algorithm, digits).code(a.number().unwrap_or(0));
-            out.raw(code.as_str().as_bytes());
-            return Ok(());
-        }
         let (secret, algorithm, digits, period) = if op == op::TOTP_URI {
             let uri = KeyUri::parse(a.text())?;
+            // Core's error for an HOTP URI.
             Totp::from_key_uri(&uri)?;
-            (
-                uri.secret().clone(),
-                uri.algorithm(),
-                uri.digits(),
-                uri.period().unwrap_or_default(),
-            )
+            let period = uri.period().unwrap_or_default();
+            (uri.secret().clone(), uri.algorithm(), uri.digits(), period)
         } else {
-            key(a, true)?
+            key(a, op != op::HOTP)?
         };
-        let totp = Totp::new(&secret, algorithm, digits, period);
+        // The time, or for HOTP the counter.
         let time = a.number().unwrap_or(0);
+        let totp = || Totp::new(&secret, algorithm, digits, period);
         match op {
-            op::CODE => out.raw(totp.code_at(time).as_str().as_bytes()),
+            op::HOTP => {
+                let code = twostep::Hotp::new(&secret, algorithm, digits).code(time);
+                out.raw(code.as_str().as_bytes());
+            }
+            op::CODE => out.raw(totp().code_at(time).as_str().as_bytes()),
             op::VERIFY => {
                 let code = a.text();
                 let window = a.number().unwrap_or(0) as u8;
-                if let Some(step) = totp.verify(code, time, window) {
+                if let Some(step) = totp().verify(code, time, window) {
                     out.decimal(step);
                 }
             }
-            op::LEFT => out.decimal(totp.seconds_remaining(time)),
+            op::LEFT => out.decimal(totp().seconds_remaining(time)),
             _ => {
                 out.text(algorithm.name());
                 out.number(Some(digits.get().into()));
