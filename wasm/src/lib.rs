@@ -95,22 +95,25 @@ pub mod op {
 #[wasm_bindgen]
 pub fn call(op: u8, args: &[u8]) -> Vec<u8> {
     let mut items = Items::new(core::str::from_utf8(args).unwrap_or_default());
-    let (mut out, status) = match run(op, args, &mut items) {
-        Ok(out) => (out.0, 0),
-        Err(e) => (Vec::from(e.0.as_bytes()), 1),
+    let mut out = Out::default();
+    let status = match run(op, args, &mut items, &mut out) {
+        Ok(()) => 0,
+        Err(e) => {
+            out.0 = Vec::from(e.0.as_bytes());
+            1
+        }
     };
-    out.push(status);
-    out
+    out.0.push(status);
+    out.0
 }
 
-fn run(op: u8, random: &[u8], a: &mut Items<'_>) -> Result<Out, Failure> {
-    let mut out = Out::default();
+fn run(op: u8, random: &[u8], a: &mut Items<'_>, out: &mut Out) -> Result<(), Failure> {
     match op {
         op::SECRET => {
             let secret = Secret::random(random.len(), |buf| buf.copy_from_slice(random))?;
             out.raw(secret.to_base32().as_bytes());
         }
-        op::PARSE => fields(&KeyUri::parse(a.text())?, &mut out),
+        op::PARSE => fields(&KeyUri::parse(a.text())?, out),
         op::BUILD => {
             let fields = KeyUriFields {
                 kind: a.string(),
@@ -128,14 +131,14 @@ fn run(op: u8, random: &[u8], a: &mut Items<'_>) -> Result<Out, Failure> {
                 counter: a.number(),
                 params: core::iter::from_fn(|| Some((a.next()?.into(), a.string()))).collect(),
             };
-            out.raw(KeyUri::try_from(&fields)?.to_uri_string().as_bytes());
+            out.0 = KeyUri::try_from(&fields)?.to_uri_string().into_bytes();
         }
         #[cfg(feature = "otp")]
         op::TOTP | op::TOTP_URI | op::CODE | op::VERIFY | op::LEFT | op::HOTP => {
-            otp::run(op, a, &mut out)?
+            otp::run(op, a, out)?
         }
         #[cfg(feature = "qr")]
-        op::QR => out.raw(&qr(a)?),
+        op::QR => out.0 = qr(a)?,
         #[cfg(feature = "migration")]
         op::MIGRATION => {
             let all = a.next().is_some();
@@ -152,7 +155,7 @@ fn run(op: u8, random: &[u8], a: &mut Items<'_>) -> Result<Out, Failure> {
         }
         _ => {}
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A key URI's fields: `[type, secret, issuer?, account, algorithm, digits, period?,
