@@ -2,7 +2,8 @@
 //! module placement and mask selection by the standard penalty rules.
 //!
 //! Rows and columns are bit sets ([`Line`]), so masking and the penalty rules work on 64
-//! modules at a time.
+//! modules at a time. The code is written for size first (it ships in the WebAssembly
+//! package): plain loops, one copy of each rule, modes as indices into small tables.
 
 use super::{EcLevel, QrError};
 use alloc::vec;
@@ -14,35 +15,58 @@ use core::ops::{BitAnd, BitOr, BitXor, Not};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Line(pub(crate) [u64; 3]);
 
-macro_rules! line_op {
-    ($trait:ident, $method:ident, $op:tt) => {
-        impl $trait for Line {
-            type Output = Line;
-            #[inline]
-            fn $method(self, o: Line) -> Line {
-                let [a, b, c] = self.0;
-                let [x, y, z] = o.0;
-                Line([a $op x, b $op y, c $op z])
-            }
+impl Line {
+    fn zip(mut self, o: Line, f: fn(u64, u64) -> u64) -> Line {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a = f(*a, b);
         }
-    };
+        self
+    }
+
+    /// Whether module `i` is dark; false beyond the line.
+    pub(crate) fn get(&self, i: usize) -> bool {
+        self.0.get(i >> 6).is_some_and(|w| w >> (i & 63) & 1 != 0)
+    }
+
+    fn set(&mut self, i: usize, on: bool) {
+        if let Some(w) = self.0.get_mut(i >> 6) {
+            let bit = 1 << (i & 63);
+            if on { *w |= bit } else { *w &= !bit }
+        }
+    }
 }
-line_op!(BitAnd, bitand, &);
-line_op!(BitOr, bitor, |);
-line_op!(BitXor, bitxor, ^);
+
+impl BitAnd for Line {
+    type Output = Line;
+    fn bitand(self, o: Line) -> Line {
+        self.zip(o, |a, b| a & b)
+    }
+}
+
+impl BitOr for Line {
+    type Output = Line;
+    fn bitor(self, o: Line) -> Line {
+        self.zip(o, |a, b| a | b)
+    }
+}
+
+impl BitXor for Line {
+    type Output = Line;
+    fn bitxor(self, o: Line) -> Line {
+        self.zip(o, |a, b| a ^ b)
+    }
+}
 
 impl Not for Line {
     type Output = Line;
-    #[inline]
     fn not(self) -> Line {
-        let [a, b, c] = self.0;
-        Line([!a, !b, !c])
+        self.zip(self, |a, _| !a)
     }
 }
 
 /// What the penalty rules need of a line: bitwise logic, shifts and a population count.
-/// Versions 1–9 (up to 53 modules plus margins) fit one `u64`, which is three times
-/// cheaper than a [`Line`].
+/// Versions 1–9 (up to 53 modules plus margins) fit one `u64`, which natively is three
+/// times cheaper than a [`Line`]; WebAssembly keeps only the [`Line`] copy.
 trait Lane:
     Copy
     + Default
@@ -62,70 +86,37 @@ trait Lane:
 }
 
 impl Lane for u64 {
-    #[inline]
     fn from_line(line: Line) -> u64 {
         line.0[0]
     }
-    #[inline]
     fn shr(self, k: u32) -> u64 {
         self >> k
     }
-    #[inline]
     fn shl(self, k: u32) -> u64 {
         self << k
     }
-    #[inline]
     fn count(self) -> u32 {
         self.count_ones()
     }
 }
 
 impl Lane for Line {
-    #[inline]
     fn from_line(line: Line) -> Line {
         line
     }
 
-    #[inline]
     fn shr(self, k: u32) -> Line {
         let [a, b, c] = self.0;
         Line([a >> k | b << (64 - k), b >> k | c << (64 - k), c >> k])
     }
 
-    #[inline]
     fn shl(self, k: u32) -> Line {
         let [a, b, c] = self.0;
         Line([a << k, b << k | a >> (64 - k), c << k | b >> (64 - k)])
     }
 
-    #[inline]
     fn count(self) -> u32 {
         self.0.iter().map(|w| w.count_ones()).sum()
-    }
-}
-
-impl Line {
-    /// Whether module `i` is dark; false beyond the line.
-    #[inline]
-    pub(crate) fn get(&self, i: usize) -> bool {
-        self.0.get(i >> 6).is_some_and(|w| w >> (i & 63) & 1 != 0)
-    }
-
-    #[inline]
-    fn set(&mut self, i: usize, on: bool) {
-        if let Some(w) = self.0.get_mut(i >> 6) {
-            let bit = 1 << (i & 63);
-            if on { *w |= bit } else { *w &= !bit }
-        }
-    }
-
-    /// Bits `from..to` set.
-    fn range(from: usize, to: usize) -> Line {
-        let mut l = Line::default();
-        for i in from..to {
-            l.set(i, true);
-        }
-        l
     }
 }
 
@@ -169,80 +160,68 @@ const BLOCKS: [[u8; 40]; 4] = [
     ],
 ];
 
-/// The QR alphanumeric character set, in code order.
+/// The QR alphanumeric character set, in code order (the digits first, so a digit's
+/// numeric value is also its position here).
 const ALPHANUMERIC: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
 /// The most characters any symbol holds (numeric mode, version 40-L).
 const MAX_CHARS: usize = 7089;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mode {
-    Numeric,
-    Alphanumeric,
-    Byte,
+// Modes are indices: 0 numeric, 1 alphanumeric, 2 byte (mode indicator `1 << mode`).
+
+/// Characters per group, and the bits of a group of 0 to 3 characters, by mode.
+const GROUP: [usize; 3] = [3, 2, 1];
+const GROUP_BITS: [[u8; 4]; 3] = [[0, 4, 7, 10], [0, 6, 11, 0], [0, 8, 0, 0]];
+
+/// The value of `c` in mode `mode`, or `None` when the mode cannot encode it.
+fn char_value(mode: usize, c: u8) -> Option<u32> {
+    if mode == 2 {
+        return Some(u32::from(c));
+    }
+    let p = ALPHANUMERIC.iter().position(|&a| a == c)?;
+    (mode == 1 || p < 10).then_some(p as u32)
 }
 
-impl Mode {
-    /// Bits of the character count indicator in `version`.
-    fn count_bits(self, version: usize) -> usize {
-        let group = (version + 7) / 17; // 1–9, 10–26, 27–40
-        match self {
-            Mode::Numeric => 10 + 2 * group,
-            Mode::Alphanumeric => 9 + 2 * group,
-            Mode::Byte => {
-                if group == 0 {
-                    8
-                } else {
-                    16
-                }
-            }
-        }
-    }
-
-    /// Bits of the encoded characters (after the header).
-    fn data_bits(self, len: usize) -> usize {
-        match self {
-            Mode::Numeric => len / 3 * 10 + (len % 3 * 3 + 1) * usize::from(!len.is_multiple_of(3)),
-            Mode::Alphanumeric => len / 2 * 11 + len % 2 * 6,
-            Mode::Byte => len * 8,
-        }
+/// Bits of the character count indicator of `mode` in `version`.
+fn count_bits(mode: usize, version: usize) -> usize {
+    let group = (version + 7) / 17; // 1–9, 10–26, 27–40
+    if mode == 2 {
+        if group == 0 { 8 } else { 16 }
+    } else {
+        10 - mode + 2 * group
     }
 }
 
-/// A run of the text encoded in one mode: `data[start..end]`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Segment {
-    mode: Mode,
-    start: usize,
-    end: usize,
+/// Bits of `len` characters in `mode` (after the header).
+fn data_bits(mode: usize, len: usize) -> usize {
+    let (g, bits) = (GROUP[mode], &GROUP_BITS[mode]);
+    len / g * usize::from(bits[g]) + usize::from(bits[len % g])
 }
-
-const MODES: [Mode; 3] = [Mode::Numeric, Mode::Alphanumeric, Mode::Byte];
 
 /// The segmentation of `data` with the fewest bits in `version` (the count indicator
-/// widths change at versions 10 and 27): dynamic programming over the bytes, costs in
-/// sixths of a bit (a digit takes 10/3 bits, an alphanumeric character 11/2).
-fn segments(data: &[u8], version: usize) -> Vec<Segment> {
+/// widths change at versions 10 and 27), as `(mode, length)` runs: dynamic programming
+/// over the bytes, costs in sixths of a bit (a digit takes 10/3 bits, an alphanumeric
+/// character 11/2).
+fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
     const CHAR_COST: [u32; 3] = [20, 33, 48];
     const UNREACHABLE: u32 = 1 << 30;
-    let head = MODES.map(|m| (4 + m.count_bits(version) as u32) * 6);
+    let head: [u32; 3] = [0, 1, 2].map(|m| (4 + count_bits(m, version) as u32) * 6);
     let whole_bits = |c: u32| c.div_ceil(6) * 6;
     let mut cost = head;
     // For each byte and each mode it may end in, the mode of the byte before.
     let mut from: Vec<[u8; 3]> = Vec::with_capacity(data.len());
     for &c in data {
-        let allowed = [c.is_ascii_digit(), ALPHANUMERIC.contains(&c), true];
         let mut next = [UNREACHABLE; 3];
         let mut back = [0u8; 3];
-        for (j, ok) in allowed.into_iter().enumerate() {
-            if !ok {
+        for j in 0..3 {
+            if char_value(j, c).is_none() {
                 continue;
             }
-            for (k, &before) in cost.iter().enumerate() {
+            for k in 0..3 {
                 let c = if k == j {
-                    before
+                    cost[k]
                 } else {
-                    whole_bits(before) + head[j]
+                    whole_bits(cost[k]) + head[j]
                 };
                 if c < next[j] {
                     next[j] = c;
@@ -254,16 +233,17 @@ fn segments(data: &[u8], version: usize) -> Vec<Segment> {
         cost = next;
         from.push(back);
     }
-    let mut mode = (0..3).min_by_key(|&m| whole_bits(cost[m])).unwrap_or(2);
-    let mut out: Vec<Segment> = Vec::new();
-    for (i, back) in from.iter().enumerate().rev() {
+    let mut mode = 0;
+    for m in 1..3 {
+        if whole_bits(cost[m]) < whole_bits(cost[mode]) {
+            mode = m;
+        }
+    }
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for back in from.iter().rev() {
         match out.last_mut() {
-            Some(seg) if seg.mode == MODES[mode] => seg.start = i,
-            _ => out.push(Segment {
-                mode: MODES[mode],
-                start: i,
-                end: i + 1,
-            }),
+            Some((m, len)) if *m == mode => *len += 1,
+            _ => out.push((mode, 1)),
         }
         mode = usize::from(back[mode]);
     }
@@ -272,11 +252,16 @@ fn segments(data: &[u8], version: usize) -> Vec<Segment> {
 }
 
 /// Bits of the segments in `version`, or `None` when a count does not fit its indicator.
-fn segments_bits(segments: &[Segment], version: usize) -> Option<usize> {
-    segments.iter().try_fold(0, |total, s| {
-        let (bits, len) = (s.mode.count_bits(version), s.end - s.start);
-        (len < 1 << bits).then(|| total + 4 + bits + s.mode.data_bits(len))
-    })
+fn segments_bits(segments: &[(usize, usize)], version: usize) -> Option<usize> {
+    let mut total = 0;
+    for &(mode, len) in segments {
+        let bits = count_bits(mode, version);
+        if len >> bits != 0 {
+            return None;
+        }
+        total += 4 + bits + data_bits(mode, len);
+    }
+    Some(total)
 }
 
 /// Modules available for codewords (data + error correction + remainder bits).
@@ -292,19 +277,17 @@ fn raw_modules(version: usize) -> usize {
     n
 }
 
-/// `(error correction codewords per block, blocks)` of a version and level.
-fn ecc_shape(version: usize, ec: EcLevel) -> (usize, usize) {
-    let i = version - 1;
-    let ec = ec as usize;
+/// `(error correction codewords per block, blocks, data codewords)` of a version (1–40)
+/// and level.
+fn shape(version: usize, ec: EcLevel) -> (usize, usize, usize) {
+    let (i, ec) = (version - 1, ec as usize);
+    let per_block = usize::from(ECC_PER_BLOCK[ec][i]);
+    let blocks = usize::from(BLOCKS[ec][i]);
     (
-        usize::from(ECC_PER_BLOCK[ec][i]),
-        usize::from(BLOCKS[ec][i]),
+        per_block,
+        blocks,
+        raw_modules(version) / 8 - per_block * blocks,
     )
-}
-
-fn data_codewords(version: usize, ec: EcLevel) -> usize {
-    let (per_block, blocks) = ecc_shape(version, ec);
-    raw_modules(version) / 8 - per_block * blocks
 }
 
 /// Big-endian bit writer.
@@ -326,52 +309,33 @@ impl Bits {
 }
 
 /// The data codewords: the segments, terminator and padding.
-fn data_stream(data: &[u8], segments: &[Segment], version: usize, capacity: usize) -> Vec<u8> {
+fn data_stream(
+    mut data: &[u8],
+    segments: &[(usize, usize)],
+    version: usize,
+    capacity: usize,
+) -> Vec<u8> {
     let mut bits = Bits {
         bytes: Vec::with_capacity(capacity),
         acc: 0,
         pending: 0,
     };
-    for segment in segments {
-        let text = data.get(segment.start..segment.end).unwrap_or_default();
-        let mode = segment.mode;
-        bits.push(
-            match mode {
-                Mode::Numeric => 1,
-                Mode::Alphanumeric => 2,
-                Mode::Byte => 4,
-            },
-            4,
-        );
-        bits.push(text.len() as u32, mode.count_bits(version) as u32);
-        match mode {
-            Mode::Numeric => {
-                for group in text.chunks(3) {
-                    let value = group.iter().fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
-                    bits.push(value, 3 * group.len() as u32 + 1);
-                }
+    for &(mode, len) in segments {
+        let (text, rest) = data.split_at(len.min(data.len()));
+        data = rest;
+        bits.push(1 << mode, 4);
+        bits.push(len as u32, count_bits(mode, version) as u32);
+        for group in text.chunks(GROUP[mode]) {
+            let mut value = 0;
+            for &c in group {
+                value = value * [10, 45, 256][mode] + char_value(mode, c).unwrap_or(0);
             }
-            Mode::Alphanumeric => {
-                let code = |c: &u8| ALPHANUMERIC.iter().position(|a| a == c).unwrap_or(0) as u32;
-                for pair in text.chunks(2) {
-                    match pair {
-                        [a, b] => bits.push(code(a) * 45 + code(b), 11),
-                        [a] => bits.push(code(a), 6),
-                        _ => {}
-                    }
-                }
-            }
-            Mode::Byte => {
-                for &b in text {
-                    bits.push(u32::from(b), 8);
-                }
-            }
+            bits.push(value, u32::from(GROUP_BITS[mode][group.len()]));
         }
     }
     // Terminator (up to four zero bits), then zero bits to the byte boundary.
     let used = bits.bytes.len() * 8 + bits.pending as usize;
-    let terminator = (capacity * 8 - used).min(4) as u32;
-    bits.push(0, terminator);
+    bits.push(0, (capacity * 8 - used).min(4) as u32);
     bits.push(0, (8 - bits.pending) % 8);
     // Pad codewords alternate 0xEC, 0x11.
     let mut pad = 0xEC;
@@ -382,89 +346,84 @@ fn data_stream(data: &[u8], segments: &[Segment], version: usize, capacity: usiz
     bits.bytes
 }
 
-/// GF(2^8) with the QR polynomial x^8 + x^4 + x^3 + x^2 + 1, as log/antilog tables.
-struct Gf {
+/// The Reed–Solomon generator polynomial (x - a^0)(x - a^1)…(x - a^(degree-1)) over
+/// GF(2^8) (polynomial x^8 + x^4 + x^3 + x^2 + 1) as the logarithms of its coefficients,
+/// highest degree first and the leading 1 left out, with the field's antilogarithm (twice
+/// over, so sums of two logarithms need no reduction) and logarithm tables.
+struct Rs {
     exp: [u8; 512],
     log: [u8; 256],
+    generator: [u8; 30],
+    degree: usize,
 }
 
-impl Gf {
-    fn new() -> Gf {
-        let mut gf = Gf {
+impl Rs {
+    fn new(degree: usize) -> Rs {
+        let mut rs = Rs {
             exp: [0; 512],
             log: [0; 256],
+            generator: [0; 30],
+            degree: degree.min(30),
         };
-        let mut x: u16 = 1;
-        for i in 0..255 {
-            gf.exp[i] = x as u8;
-            gf.exp[i + 255] = x as u8;
-            gf.log[usize::from(x)] = i as u8;
+        let mut x = 1usize;
+        for i in 0..510 {
+            rs.exp[i] = x as u8;
+            rs.log[x] = (i % 255) as u8;
             x <<= 1;
-            if x & 0x100 != 0 {
+            if x > 255 {
                 x ^= 0x11D;
             }
         }
-        gf
-    }
-
-    fn mul(&self, a: u8, b: u8) -> u8 {
-        if a == 0 || b == 0 {
-            0
-        } else {
-            self.exp[usize::from(self.log[usize::from(a)]) + usize::from(self.log[usize::from(b)])]
-        }
-    }
-
-    /// The coefficients (highest degree first, leading 1 omitted) of the Reed–Solomon
-    /// generator polynomial (x - a^0)(x - a^1)…(x - a^(degree-1)).
-    fn generator(&self, degree: usize) -> [u8; 30] {
-        let mut g = [0u8; 30];
-        let degree = degree.min(30);
-        if let Some(last) = degree.checked_sub(1) {
+        // The coefficients (none of which is zero), multiplied out one root at a time.
+        let g = &mut rs.generator;
+        let d = rs.degree;
+        if let Some(last) = d.checked_sub(1) {
             g[last] = 1;
         }
-        let mut root = 1u8;
-        for _ in 0..degree {
-            for j in 0..degree {
-                g[j] = self.mul(g[j], root);
-                if j + 1 < degree {
+        for root in 0..d {
+            for j in 0..d {
+                g[j] = if g[j] == 0 {
+                    0
+                } else {
+                    rs.exp[usize::from(rs.log[usize::from(g[j])]) + root]
+                };
+                if j + 1 < d {
                     g[j] ^= g[j + 1];
                 }
             }
-            root = self.mul(root, 2);
         }
-        g
+        for c in g.iter_mut() {
+            *c = rs.log[usize::from(*c)];
+        }
+        rs
     }
 
-    /// Appends the Reed–Solomon remainder of `data` (the error correction codewords), given
-    /// the logarithms of the generator's coefficients (none of which is zero).
-    fn remainder(&self, data: &[u8], generator: &[u8; 30], degree: usize, out: &mut Vec<u8>) {
-        let mut rem = [0u8; 30];
-        let rem_len = degree.min(30);
+    /// Appends the Reed–Solomon remainder of `data` (its error correction codewords).
+    fn remainder(&self, data: &[u8], out: &mut Vec<u8>) {
+        let d = self.degree;
+        let mut rem = [0u8; 31];
         for &b in data {
             let factor = b ^ rem[0];
             rem.copy_within(1.., 0);
-            rem[29] = 0;
             if factor != 0 {
                 let lf = usize::from(self.log[usize::from(factor)]);
-                for (r, &g) in rem.iter_mut().zip(&generator[..rem_len]) {
-                    *r ^= self.exp[lf + usize::from(g)];
+                for j in 0..d {
+                    rem[j] ^= self.exp[lf + usize::from(self.generator[j])];
                 }
             }
         }
-        out.extend_from_slice(&rem[..rem_len]);
+        out.extend_from_slice(&rem[..d]);
     }
 }
 
 /// All codewords in placement order: data blocks interleaved, then their error correction
 /// codewords interleaved.
 fn codewords(data: &[u8], version: usize, ec: EcLevel) -> Vec<u8> {
-    let (per_block, blocks) = ecc_shape(version, ec);
+    let (per_block, blocks, _) = shape(version, ec);
     let total = raw_modules(version) / 8;
     let short_blocks = blocks - total % blocks;
     let short_len = total / blocks - per_block;
-    let gf = Gf::new();
-    let generator = gf.generator(per_block).map(|c| gf.log[usize::from(c)]);
+    let rs = Rs::new(per_block);
     let block = |k: usize| {
         let start = k * short_len + k.saturating_sub(short_blocks);
         let len = short_len + usize::from(k >= short_blocks);
@@ -472,7 +431,7 @@ fn codewords(data: &[u8], version: usize, ec: EcLevel) -> Vec<u8> {
     };
     let mut ecc = Vec::with_capacity(per_block * blocks);
     for k in 0..blocks {
-        gf.remainder(block(k), &generator, per_block, &mut ecc);
+        rs.remainder(block(k), &mut ecc);
     }
     let mut out = Vec::with_capacity(total);
     for i in 0..=short_len {
@@ -483,106 +442,49 @@ fn codewords(data: &[u8], version: usize, ec: EcLevel) -> Vec<u8> {
         }
     }
     for i in 0..per_block {
-        out.extend(ecc.iter().skip(i).step_by(per_block).take(blocks));
+        for k in 0..blocks {
+            if let Some(&b) = ecc.get(k * per_block + i) {
+                out.push(b);
+            }
+        }
     }
     out
 }
 
-/// The symbol being built: dark modules and function-pattern modules, each kept both by
-/// row and by column.
-struct Grid {
-    size: usize,
-    rows: Vec<Line>,
-    cols: Vec<Line>,
-    fn_rows: Vec<Line>,
-    fn_cols: Vec<Line>,
-}
-
-fn set_in(lines: &mut [Line], i: usize, j: usize, on: bool) {
+/// Sets bit `j` of line `i`, if there is such a line.
+fn put(lines: &mut [Line], i: usize, j: usize, on: bool) {
     if let Some(line) = lines.get_mut(i) {
         line.set(j, on);
     }
 }
 
+/// The symbol being built: its rows and which modules belong to function patterns; the
+/// columns (both) once the codewords are placed.
+struct Grid {
+    size: usize,
+    rows: Vec<Line>,
+    fn_rows: Vec<Line>,
+    cols: Vec<Line>,
+    fn_cols: Vec<Line>,
+}
+
 impl Grid {
-    fn new(size: usize) -> Grid {
-        // Bits beyond the symbol count as function modules, so masks never touch them.
-        let outside = !Line::range(0, size);
-        Grid {
-            size,
-            rows: vec![Line::default(); size],
-            cols: vec![Line::default(); size],
-            fn_rows: vec![outside; size],
-            fn_cols: vec![outside; size],
-        }
-    }
-
+    /// Sets a function module (in the columns too once they exist).
     fn set(&mut self, x: usize, y: usize, dark: bool) {
-        set_in(&mut self.rows, y, x, dark);
-        set_in(&mut self.cols, x, y, dark);
-    }
-
-    fn set_function(&mut self, x: usize, y: usize, dark: bool) {
-        self.set(x, y, dark);
-        set_in(&mut self.fn_rows, y, x, true);
-        set_in(&mut self.fn_cols, x, y, true);
+        put(&mut self.rows, y, x, dark);
+        put(&mut self.cols, x, y, dark);
+        put(&mut self.fn_rows, y, x, true);
     }
 
     /// Draws the square rings `-r..=r` around `(cx, cy)`, clipped: the ring at distance `d`
     /// is dark when bit `d` of `dark_rings` is set.
     fn square(&mut self, cx: usize, cy: usize, r: usize, dark_rings: u32) {
-        for y in cy.saturating_sub(r)..=(cy + r).min(self.size - 1) {
-            for x in cx.saturating_sub(r)..=(cx + r).min(self.size - 1) {
-                let d = x.abs_diff(cx).max(y.abs_diff(cy));
-                self.set_function(x, y, dark_rings >> d & 1 != 0);
-            }
-        }
-    }
-
-    fn draw_function_patterns(&mut self, version: usize) {
-        let size = self.size;
-        for i in 0..size {
-            self.set_function(6, i, i % 2 == 0);
-            self.set_function(i, 6, i % 2 == 0);
-        }
-        let far = size - 4;
-        for (x, y) in [(3, 3), (far, 3), (3, far)] {
-            // Finder: dark centre (rings 0 and 1), light, dark, light separator.
-            self.square(x, y, 4, 0b01011);
-        }
-        if version > 1 {
-            let count = version / 7 + 2;
-            let step = (version * 8 + count * 3 + 5) / (count * 4 - 4) * 2;
-            let position = |i: usize| {
-                if i == 0 {
-                    6
-                } else {
-                    size - 7 - (count - 1 - i) * step
+        for y in cy.saturating_sub(r)..=cy + r {
+            for x in cx.saturating_sub(r)..=cx + r {
+                if x < self.size && y < self.size {
+                    let d = x.abs_diff(cx).max(y.abs_diff(cy));
+                    self.set(x, y, dark_rings >> d & 1 != 0);
                 }
-            };
-            for i in 0..count {
-                for j in 0..count {
-                    // The three corners hold finder patterns.
-                    let corner = (i == 0 || j == 0) && (i + j == 0 || i + j == count - 1);
-                    if !corner {
-                        // Alignment: dark centre, light ring, dark ring.
-                        self.square(position(i), position(j), 2, 0b101);
-                    }
-                }
-            }
-        }
-        self.draw_format(0, EcLevel::Medium);
-        if version >= 7 {
-            let mut rem = version as u32;
-            for _ in 0..12 {
-                rem = (rem << 1) ^ ((rem >> 11) * 0x1F25);
-            }
-            let bits = (version as u32) << 12 | rem;
-            for i in 0..18 {
-                let dark = bits >> i & 1 != 0;
-                let (a, b) = (size - 11 + i % 3, i / 3);
-                self.set_function(a, b, dark);
-                self.set_function(b, a, dark);
             }
         }
     }
@@ -595,74 +497,42 @@ impl Grid {
             rem = (rem << 1) ^ ((rem >> 9) * 0x537);
         }
         let bits = (data << 10 | rem) ^ 0x5412;
-        let bit = |i: usize| bits >> i & 1 != 0;
         let size = self.size;
-        for i in 0..6 {
-            self.set_function(8, i, bit(i));
+        for i in 0..15 {
+            let dark = bits >> i & 1 != 0;
+            // Along column 8 down to row 8, then along row 8 to the left, skipping the
+            // timing patterns.
+            let p = i + usize::from(i >= 6) + usize::from(i >= 9);
+            let (x, y) = if p <= 8 { (8, p) } else { (16 - p, 8) };
+            self.set(x, y, dark);
+            let (x, y) = if i < 8 {
+                (size - 1 - i, 8)
+            } else {
+                (8, size - 15 + i)
+            };
+            self.set(x, y, dark);
         }
-        self.set_function(8, 7, bit(6));
-        self.set_function(8, 8, bit(7));
-        self.set_function(7, 8, bit(8));
-        for i in 9..15 {
-            self.set_function(14 - i, 8, bit(i));
-        }
-        for i in 0..8 {
-            self.set_function(size - 1 - i, 8, bit(i));
-        }
-        for i in 8..15 {
-            self.set_function(8, size - 15 + i, bit(i));
-        }
-        self.set_function(8, size - 8, true);
+        self.set(8, size - 8, true);
     }
+}
 
-    /// Places the codewords in the zigzag order of the standard, skipping function modules
-    /// (left-over modules stay light), then copies the data modules into the columns.
-    fn draw_codewords(&mut self, codewords: &[u8]) {
-        let size = self.size;
-        let mut i = 0usize;
-        let mut right = size - 1;
-        'place: loop {
-            if right == 6 {
-                right = 5;
-            }
-            let upward = (right + 1) & 2 == 0;
-            for vert in 0..size {
-                let y = if upward { size - 1 - vert } else { vert };
-                let (Some(row), Some(function)) = (self.rows.get_mut(y), self.fn_rows.get(y))
-                else {
-                    break 'place;
-                };
-                for x in [right, right - 1] {
-                    if !function.get(x) {
-                        let Some(&byte) = codewords.get(i >> 3) else {
-                            break 'place;
-                        };
-                        if byte << (i & 7) & 0x80 != 0 {
-                            row.set(x, true);
-                        }
-                        i += 1;
-                    }
+/// Every line of `lines` turned the other way: bit `y` of result `x` is bit `x` of
+/// `lines[y]`, for `x` below `size`; the result's other bits are those of `init`.
+fn transpose(lines: &[Line], size: usize, init: Line) -> Vec<Line> {
+    let mut out = vec![init; size];
+    for (y, line) in lines.iter().enumerate() {
+        for (w, &word) in line.0.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let x = w * 64 + word.trailing_zeros() as usize;
+                if x < size {
+                    put(&mut out, x, y, true);
                 }
-            }
-            if right < 3 {
-                break;
-            }
-            right -= 2;
-        }
-        for (y, (&row, &function)) in self.rows.iter().zip(&self.fn_rows).enumerate() {
-            for (w, mut word) in (row & !function).0.into_iter().enumerate() {
-                while word != 0 {
-                    set_in(
-                        &mut self.cols,
-                        w * 64 + word.trailing_zeros() as usize,
-                        y,
-                        true,
-                    );
-                    word &= word - 1;
-                }
+                word &= word - 1;
             }
         }
     }
+    out
 }
 
 /// Whether mask `mask` inverts the module at column `x`, row `y`.
@@ -679,33 +549,26 @@ fn mask_bit(mask: u8, x: usize, y: usize) -> bool {
     }
 }
 
-/// A 12-periodic bit pattern repeated along a whole line.
-fn repeat12(pattern: u64) -> Line {
-    const EVERY_12: u64 = 0x1001_0010_0100_1001;
-    let phase = |k: u32| ((pattern >> k) | (pattern << (12 - k))) & 0xFFF;
-    Line([
-        pattern.wrapping_mul(EVERY_12),
-        phase(4).wrapping_mul(EVERY_12),
-        phase(8).wrapping_mul(EVERY_12),
-    ])
-}
-
 /// The lines of a mask: every mask repeats with period 12 (or a divisor) along both axes,
-/// so 12 row patterns and 12 column patterns describe it.
-fn mask_lines(mask: u8) -> ([Line; 12], [Line; 12]) {
-    let mut by_row = [0u64; 12];
-    for (y, row) in by_row.iter_mut().enumerate() {
-        for x in 0..12 {
-            *row |= u64::from(mask_bit(mask, x, y)) << x;
+/// so 12 row (or column) patterns describe it; each 12-bit pattern is repeated along the
+/// whole line by multiplication.
+fn mask_lines(mask: u8, columns: bool) -> [Line; 12] {
+    const EVERY_12: u64 = 0x1001_0010_0100_1001;
+    let mut out = [Line::default(); 12];
+    for (i, line) in out.iter_mut().enumerate() {
+        let mut pattern = 0u64;
+        for j in 0..12 {
+            let (x, y) = if columns { (i, j) } else { (j, i) };
+            pattern |= u64::from(mask_bit(mask, x, y)) << j;
+        }
+        for (w, word) in line.0.iter_mut().enumerate() {
+            // Word `w` starts at bit 64·w, 4·w (mod 12) into the pattern.
+            let k = 4 * w;
+            let phase = (pattern >> k | pattern << (12 - k)) & 0xFFF;
+            *word = phase.wrapping_mul(EVERY_12);
         }
     }
-    let by_col: [u64; 12] = core::array::from_fn(|x| {
-        by_row
-            .iter()
-            .enumerate()
-            .fold(0, |col, (y, row)| col | (row >> x & 1) << y)
-    });
-    (by_row.map(repeat12), by_col.map(repeat12))
+    out
 }
 
 /// Penalty points of lines (rows or columns) after masking: rule 1 (runs of five or more
@@ -720,7 +583,11 @@ fn penalty<L: Lane>(
     blocks: bool,
 ) -> (u32, u32) {
     // Lines are shifted by 4 so the quiet zone fits left of the symbol.
-    let valid = L::from_line(Line::range(4, size + 3));
+    let mut valid = Line::default();
+    for i in 4..size + 3 {
+        valid.set(i, true);
+    }
+    let valid = L::from_line(valid);
     let zero = L::default();
     let mut points = 0;
     let mut dark = 0;
@@ -756,9 +623,20 @@ fn penalty<L: Lane>(
 /// The penalty score of the grid under `mask` (format information drawn for it).
 fn score<L: Lane>(grid: &Grid, mask: u8) -> u32 {
     let size = grid.size;
-    let (by_row, by_col) = mask_lines(mask);
-    let (row_points, dark) = penalty::<L>(&grid.rows, &grid.fn_rows, &by_row, size, true);
-    let (col_points, _) = penalty::<L>(&grid.cols, &grid.fn_cols, &by_col, size, false);
+    let (row_points, dark) = penalty::<L>(
+        &grid.rows,
+        &grid.fn_rows,
+        &mask_lines(mask, false),
+        size,
+        true,
+    );
+    let (col_points, _) = penalty::<L>(
+        &grid.cols,
+        &grid.fn_cols,
+        &mask_lines(mask, true),
+        size,
+        false,
+    );
     // Rule 4: 10 points per full 5% that the dark share deviates from 50%.
     let total = size * size;
     let deviation = (dark as usize * 20).abs_diff(total * 10);
@@ -780,25 +658,109 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
     }
     // The best segmentation changes only where the count indicators widen.
     let mut segs = Vec::new();
-    let mut found = None;
-    for version in 1..=40 {
+    let mut version = 0;
+    let capacity = loop {
+        version += 1;
+        if version > 40 {
+            return Err(QrError::DataTooLong);
+        }
         if matches!(version, 1 | 10 | 27) {
             segs = segments(data, version);
         }
-        if segments_bits(&segs, version).is_some_and(|bits| bits <= data_codewords(version, ec) * 8)
-        {
-            found = Some(version);
-            break;
+        let capacity = shape(version, ec).2;
+        if segments_bits(&segs, version).is_some_and(|bits| bits <= capacity * 8) {
+            break capacity;
         }
-    }
-    let version = found.ok_or(QrError::DataTooLong)?;
-    let stream = data_stream(data, &segs, version, data_codewords(version, ec));
-    let all = codewords(&stream, version, ec);
+    };
+    let all = codewords(&data_stream(data, &segs, version, capacity), version, ec);
 
     let size = version * 4 + 17;
-    let mut grid = Grid::new(size);
-    grid.draw_function_patterns(version);
-    grid.draw_codewords(&all);
+    // Bits beyond the symbol count as function modules, so masks never touch them.
+    let mut outside = Line([!0; 3]);
+    for i in 0..size {
+        outside.set(i, false);
+    }
+    let mut grid = Grid {
+        size,
+        rows: vec![Line::default(); size],
+        fn_rows: vec![outside; size],
+        cols: Vec::new(),
+        fn_cols: Vec::new(),
+    };
+    // Function patterns: timing, finders, alignment, format and version information.
+    for i in 0..size {
+        grid.set(6, i, i % 2 == 0);
+        grid.set(i, 6, i % 2 == 0);
+    }
+    let far = size - 4;
+    for (x, y) in [(3, 3), (far, 3), (3, far)] {
+        // Finder: dark centre (rings 0 and 1), light, dark, light separator.
+        grid.square(x, y, 4, 0b01011);
+    }
+    if version > 1 {
+        let count = version / 7 + 2;
+        let step = (version * 8 + count * 3 + 5) / (count * 4 - 4) * 2;
+        let position = |i: usize| {
+            if i == 0 {
+                6
+            } else {
+                size - 7 - (count - 1 - i) * step
+            }
+        };
+        for i in 0..count {
+            for j in 0..count {
+                // The three corners hold finder patterns.
+                let corner = (i == 0 || j == 0) && (i + j == 0 || i + j == count - 1);
+                if !corner {
+                    // Alignment: dark centre, light ring, dark ring.
+                    grid.square(position(i), position(j), 2, 0b101);
+                }
+            }
+        }
+    }
+    grid.draw_format(0, ec);
+    if version >= 7 {
+        let mut rem = version as u32;
+        for _ in 0..12 {
+            rem = (rem << 1) ^ ((rem >> 11) * 0x1F25);
+        }
+        let bits = (version as u32) << 12 | rem;
+        for i in 0..18 {
+            let dark = bits >> i & 1 != 0;
+            let (a, b) = (size - 11 + i % 3, i / 3);
+            grid.set(a, b, dark);
+            grid.set(b, a, dark);
+        }
+    }
+
+    // The codewords in the zigzag order of the standard, skipping function modules
+    // (left-over modules stay light).
+    let mut i = 0usize;
+    let mut right = size - 1;
+    'place: loop {
+        if right == 6 {
+            right = 5;
+        }
+        let upward = (right + 1) & 2 == 0;
+        for vert in 0..size {
+            let y = if upward { size - 1 - vert } else { vert };
+            for x in [right, right - 1] {
+                if !grid.fn_rows[y].get(x) {
+                    let Some(&byte) = all.get(i >> 3) else {
+                        break 'place;
+                    };
+                    put(&mut grid.rows, y, x, byte << (i & 7) & 0x80 != 0);
+                    i += 1;
+                }
+            }
+        }
+        if right < 3 {
+            break;
+        }
+        right -= 2;
+    }
+    grid.cols = transpose(&grid.rows, size, Line::default());
+    grid.fn_cols = transpose(&grid.fn_rows, size, outside);
 
     let mut best = (u32::MAX, 0u8);
     for mask in 0..8 {
@@ -815,14 +777,11 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
     }
     let mask = best.1;
     grid.draw_format(mask, ec);
-    let (by_row, _) = mask_lines(mask);
-    let rows = grid
-        .rows
-        .iter()
-        .zip(&grid.fn_rows)
-        .enumerate()
-        .map(|(y, (&line, &function))| line ^ (by_row[y % 12] & !function))
-        .collect();
+    let by_row = mask_lines(mask, false);
+    let mut rows = grid.rows;
+    for (y, (row, &function)) in rows.iter_mut().zip(&grid.fn_rows).enumerate() {
+        *row = *row ^ (by_row[y % 12] & !function);
+    }
     Ok(Symbol {
         version: version as u8,
         mask,
@@ -837,44 +796,44 @@ mod tests {
     #[test]
     fn capacities_match_the_standard() {
         // ISO/IEC 18004 table 7: data codewords of selected versions and levels.
-        assert_eq!(data_codewords(1, EcLevel::Low), 19);
-        assert_eq!(data_codewords(1, EcLevel::High), 9);
-        assert_eq!(data_codewords(10, EcLevel::Medium), 216);
-        assert_eq!(data_codewords(40, EcLevel::Low), 2956);
-        assert_eq!(data_codewords(40, EcLevel::High), 1276);
+        assert_eq!(shape(1, EcLevel::Low).2, 19);
+        assert_eq!(shape(1, EcLevel::High).2, 9);
+        assert_eq!(shape(10, EcLevel::Medium).2, 216);
+        assert_eq!(shape(40, EcLevel::Low).2, 2956);
+        assert_eq!(shape(40, EcLevel::High).2, 1276);
         assert_eq!(raw_modules(40) / 8, 3706);
     }
 
     #[test]
-    fn generator_polynomials_have_no_zero_coefficient() {
-        // The remainder loop works with logarithms, defined only for non-zero coefficients.
-        let gf = Gf::new();
+    fn generator_polynomials_vanish_at_their_roots() {
+        // The remainder loop works with logarithms, defined only for non-zero coefficients:
+        // a zero coefficient would be stored as the logarithm of 1 and break this.
         for degree in ECC_PER_BLOCK.iter().flatten() {
-            let degree = usize::from(*degree);
-            assert!(
-                gf.generator(degree)[..degree].iter().all(|&c| c != 0),
-                "{degree}"
-            );
+            let rs = Rs::new(usize::from(*degree));
+            for root in 0..rs.degree {
+                // g(a^root) = a^(root·d) + Σ c_j·a^(root·(d-1-j)), by Horner's rule.
+                let mut value = 1u8;
+                for &c in &rs.generator[..rs.degree] {
+                    if value != 0 {
+                        value = rs.exp[usize::from(rs.log[usize::from(value)]) + root];
+                    }
+                    value ^= rs.exp[usize::from(c)];
+                }
+                assert_eq!(value, 0, "degree {degree}, root {root}");
+            }
         }
     }
 
     #[test]
     fn segmentation_switches_modes_where_it_saves_bits() {
-        let shape = |text: &str| {
-            segments(text.as_bytes(), 1)
-                .iter()
-                .map(|s| (s.mode, s.end - s.start))
-                .collect::<Vec<_>>()
-        };
+        let shape = |text: &str| segments(text.as_bytes(), 1);
+        let (numeric, alphanumeric, byte) = (0, 1, 2);
         // The npm `qrcode` package segments the benchmark URI the same way.
         let uri = "otpauth://totp/ACME%20Co:john.doe@email.com?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=ACME%20Co&algorithm=SHA1&digits=6";
-        assert_eq!(
-            shape(uri),
-            [(Mode::Byte, 51), (Mode::Alphanumeric, 32), (Mode::Byte, 41)]
-        );
-        assert_eq!(shape("0123456789"), [(Mode::Numeric, 10)]);
-        assert_eq!(shape("HELLO WORLD"), [(Mode::Alphanumeric, 11)]);
-        assert_eq!(shape("Hello, World 42!"), [(Mode::Byte, 16)]);
+        assert_eq!(shape(uri), [(byte, 51), (alphanumeric, 32), (byte, 41)]);
+        assert_eq!(shape("0123456789"), [(numeric, 10)]);
+        assert_eq!(shape("HELLO WORLD"), [(alphanumeric, 11)]);
+        assert_eq!(shape("Hello, World 42!"), [(byte, 16)]);
         assert_eq!(shape(""), []);
     }
 
@@ -884,10 +843,8 @@ mod tests {
         let data = [
             16, 32, 12, 86, 97, 128, 236, 17, 236, 17, 236, 17, 236, 17, 236, 17,
         ];
-        let gf = Gf::new();
         let mut ecc = Vec::new();
-        let generator = gf.generator(10).map(|c| gf.log[usize::from(c)]);
-        gf.remainder(&data, &generator, 10, &mut ecc);
+        Rs::new(10).remainder(&data, &mut ecc);
         assert_eq!(ecc, [165, 36, 212, 193, 237, 54, 199, 135, 44, 85]);
     }
 }
