@@ -8,7 +8,6 @@
 use super::{EcLevel, QrError};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::ops::{BitAnd, BitOr, BitXor, Not};
 
 /// A row (or column) of modules as a bit set: bit `i` is module `i`, dark when set. 192 bits
 /// hold the widest symbol (177 modules) with a 4-module margin on each side.
@@ -16,13 +15,6 @@ use core::ops::{BitAnd, BitOr, BitXor, Not};
 pub(crate) struct Line(pub(crate) [u64; 3]);
 
 impl Line {
-    fn zip(mut self, o: Line, f: fn(u64, u64) -> u64) -> Line {
-        for (a, b) in self.0.iter_mut().zip(o.0) {
-            *a = f(*a, b);
-        }
-        self
-    }
-
     /// Whether module `i` is dark; false beyond the line.
     pub(crate) fn get(&self, i: usize) -> bool {
         self.0.get(i >> 6).is_some_and(|w| w >> (i & 63) & 1 != 0)
@@ -34,89 +26,20 @@ impl Line {
             if on { *w |= bit } else { *w &= !bit }
         }
     }
-}
 
-impl BitAnd for Line {
-    type Output = Line;
-    fn bitand(self, o: Line) -> Line {
-        self.zip(o, |a, b| a & b)
-    }
-}
-
-impl BitOr for Line {
-    type Output = Line;
-    fn bitor(self, o: Line) -> Line {
-        self.zip(o, |a, b| a | b)
-    }
-}
-
-impl BitXor for Line {
-    type Output = Line;
-    fn bitxor(self, o: Line) -> Line {
-        self.zip(o, |a, b| a ^ b)
-    }
-}
-
-impl Not for Line {
-    type Output = Line;
-    fn not(self) -> Line {
-        self.zip(self, |a, _| !a)
-    }
-}
-
-/// What the penalty rules need of a line: bitwise logic, shifts and a population count.
-/// Versions 1–9 (up to 53 modules plus margins) fit one `u64`, which natively is three
-/// times cheaper than a [`Line`]; WebAssembly keeps only the [`Line`] copy.
-trait Lane:
-    Copy
-    + Default
-    + PartialEq
-    + BitAnd<Output = Self>
-    + BitOr<Output = Self>
-    + BitXor<Output = Self>
-    + Not<Output = Self>
-{
-    /// The first bits of `line`, as many as the lane holds.
-    fn from_line(line: Line) -> Self;
-    /// Bit `i` of the result is bit `i + k` of `self` (`0 < k < 64`).
-    fn shr(self, k: u32) -> Self;
-    /// Bit `i + k` of the result is bit `i` of `self` (`0 < k < 64`).
-    fn shl(self, k: u32) -> Self;
-    fn count(self) -> u32;
-}
-
-impl Lane for u64 {
-    fn from_line(line: Line) -> u64 {
-        line.0[0]
-    }
-    fn shr(self, k: u32) -> u64 {
-        self >> k
-    }
-    fn shl(self, k: u32) -> u64 {
-        self << k
-    }
-    fn count(self) -> u32 {
-        self.count_ones()
-    }
-}
-
-impl Lane for Line {
-    fn from_line(line: Line) -> Line {
-        line
+    /// The line with `mask` applied outside the function modules `function`.
+    fn masked(mut self, mask: &Line, function: &Line) -> Line {
+        for ((w, m), f) in self.0.iter_mut().zip(mask.0).zip(function.0) {
+            *w ^= m & !f;
+        }
+        self
     }
 
-    fn shr(self, k: u32) -> Line {
-        let [a, b, c] = self.0;
-        Line([a >> k | b << (64 - k), b >> k | c << (64 - k), c >> k])
-    }
-
-    fn shl(self, k: u32) -> Line {
-        let [a, b, c] = self.0;
-        Line([a << k, b << k | a >> (64 - k), c << k | b >> (64 - k)])
-    }
-
-    fn count(self) -> u32 {
-        self.0.iter().map(|w| w.count_ones()).sum()
+    /// Bits `from..from + 64` (zero beyond the line).
+    fn window(&self, from: usize) -> u64 {
+        let (w, k) = (from / 64, from % 64);
+        let next = self.0.get(w + 1).map_or(0, |n| n << 1 << (63 - k));
+        self.0.get(w).map_or(0, |l| l >> k) | next
     }
 }
 
@@ -575,62 +498,73 @@ fn mask_lines(mask: u8, columns: bool) -> [Line; 12] {
 /// modules of one colour), rule 3 (1:1:3:1:1 finder-like patterns with four light modules
 /// on one side, the quiet zone counting as light) and, for rows, rule 2 (2×2 blocks of one
 /// colour). Also returns the number of dark modules (rule 4).
-fn penalty<L: Lane>(
+///
+/// Lines are shifted by 4 so the quiet zone fits left of the symbol, then scored 64 bits
+/// at a time: a position's rules look at most 4 modules back and 10 ahead, so windows
+/// starting every 50 bits each own the 50 positions 4..54 (one window up to version 8).
+fn penalty(
     lines: &[Line],
     functions: &[Line],
     mask: &[Line; 12],
     size: usize,
     blocks: bool,
 ) -> (u32, u32) {
-    // Lines are shifted by 4 so the quiet zone fits left of the symbol.
+    const OWN: u64 = (1 << 54) - (1 << 4);
     let mut valid = Line::default();
     for i in 4..size + 3 {
         valid.set(i, true);
     }
-    let valid = L::from_line(valid);
-    let zero = L::default();
     let mut points = 0;
     let mut dark = 0;
-    let mut previous = zero;
-    for (i, (&line, &function)) in lines.iter().zip(functions).enumerate() {
-        let masked = L::from_line(line ^ (mask[i % 12] & !function));
-        dark += masked.count();
-        let d = masked.shl(4);
-        let (d1, d2, d3) = (d.shr(1), d.shr(2), d.shr(3));
-        // Rule 1: a run of length n >= 5 scores n - 2 = (windows of five) + 2.
-        // (Both this and rule 3 are usually empty: skip the counting then.)
-        let same = !(d ^ d1) & valid;
-        let fives = same & same.shr(1) & same.shr(2) & same.shr(3);
-        if fives != zero {
-            points += fives.count() + 2 * (fives & !fives.shl(1)).count();
+    let mut previous = [0u64; 4];
+    for (i, (line, function)) in lines.iter().zip(functions).enumerate() {
+        let [a, b, c] = line.masked(&mask[i % 12], function).0;
+        dark += a.count_ones() + b.count_ones() + c.count_ones();
+        let shifted = Line([a << 4, b << 4 | a >> 60, c << 4 | b >> 60]);
+        for (k, above) in previous.iter_mut().enumerate() {
+            let from = 50 * k;
+            if from >= size {
+                break;
+            }
+            let d = shifted.window(from);
+            let (d1, d2, d3) = (d >> 1, d >> 2, d >> 3);
+            // Rule 1: a run of length n >= 5 scores n - 2 = (windows of five) + 2.
+            // (Both this and rule 3 are usually empty: skip the counting then.)
+            let same = !(d ^ d1) & valid.window(from);
+            let fives = same & same >> 1 & same >> 2 & same >> 3;
+            if fives != 0 {
+                points +=
+                    (fives & OWN).count_ones() + 2 * (fives & !(fives << 1) & OWN).count_ones();
+            }
+            // Rule 3: dark-light-dark×3-light-dark with four light modules before or after.
+            let core = d & !d1 & d2 & d3 & d >> 4 & !(d >> 5) & d >> 6 & OWN;
+            if core != 0 {
+                let light4 = !(d | d1 | d2 | d3);
+                points +=
+                    40 * ((core & light4 >> 7).count_ones() + (core & light4 << 4).count_ones());
+            }
+            // Rule 2: 2×2 blocks of one colour.
+            if blocks && i > 0 {
+                let vertical = !(d ^ *above);
+                points += 3 * (vertical & vertical >> 1 & same & OWN).count_ones();
+            }
+            *above = d;
         }
-        // Rule 3: dark-light-dark×3-light-dark with four light modules before or after.
-        let core = d & !d1 & d2 & d3 & d.shr(4) & !d.shr(5) & d.shr(6);
-        if core != zero {
-            let light4 = !(d | d1 | d2 | d3);
-            points += 40 * ((core & light4.shr(7)).count() + (core & light4.shl(4)).count());
-        }
-        // Rule 2: 2×2 blocks of one colour.
-        if blocks && i > 0 {
-            let vertical = !(d ^ previous);
-            points += 3 * (vertical & vertical.shr(1) & same).count();
-        }
-        previous = d;
     }
     (points, dark)
 }
 
 /// The penalty score of the grid under `mask` (format information drawn for it).
-fn score<L: Lane>(grid: &Grid, mask: u8) -> u32 {
+fn score(grid: &Grid, mask: u8) -> u32 {
     let size = grid.size;
-    let (row_points, dark) = penalty::<L>(
+    let (row_points, dark) = penalty(
         &grid.rows,
         &grid.fn_rows,
         &mask_lines(mask, false),
         size,
         true,
     );
-    let (col_points, _) = penalty::<L>(
+    let (col_points, _) = penalty(
         &grid.cols,
         &grid.fn_cols,
         &mask_lines(mask, true),
@@ -765,12 +699,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
     let mut best = (u32::MAX, 0u8);
     for mask in 0..8 {
         grid.draw_format(mask, ec);
-        // The one-word lane is a native speed-up; WebAssembly keeps one copy of the rules.
-        let points = if cfg!(not(target_arch = "wasm32")) && size + 8 <= 64 {
-            score::<u64>(&grid, mask)
-        } else {
-            score::<Line>(&grid, mask)
-        };
+        let points = score(&grid, mask);
         if points < best.0 {
             best = (points, mask);
         }
@@ -780,7 +709,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
     let by_row = mask_lines(mask, false);
     let mut rows = grid.rows;
     for (y, (row, &function)) in rows.iter_mut().zip(&grid.fn_rows).enumerate() {
-        *row = *row ^ (by_row[y % 12] & !function);
+        *row = row.masked(&by_row[y % 12], &function);
     }
     Ok(Symbol {
         version: version as u8,
