@@ -96,13 +96,19 @@ const MAX_CHARS: usize = 7089;
 const GROUP: [usize; 3] = [3, 2, 1];
 const GROUP_BITS: [[u8; 4]; 3] = [[0, 4, 7, 10], [0, 6, 11, 0], [0, 8, 0, 0]];
 
-/// The value of `c` in mode `mode`, or `None` when the mode cannot encode it.
-fn char_value(mode: usize, c: u8) -> Option<u32> {
-    if mode == 2 {
-        return Some(u32::from(c));
+/// The position of `c` in [`ALPHANUMERIC`] (45 when not there).
+fn alphanumeric(c: u8) -> u32 {
+    ALPHANUMERIC.iter().position(|&a| a == c).unwrap_or(45) as u32
+}
+
+/// The lowest mode that can encode `c`: 0 for a digit, 1 for another alphanumeric
+/// character, 2 otherwise (each mode encodes the characters of the ones below it).
+fn class(c: u8) -> usize {
+    match alphanumeric(c) {
+        0..10 => 0,
+        10..45 => 1,
+        _ => 2,
     }
-    let p = ALPHANUMERIC.iter().position(|&a| a == c)?;
-    (mode == 1 || p < 10).then_some(p as u32)
 }
 
 /// Bits of the character count indicator of `mode` in `version`.
@@ -128,7 +134,10 @@ fn data_bits(mode: usize, len: usize) -> usize {
 fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
     const CHAR_COST: [u32; 3] = [20, 33, 48];
     const UNREACHABLE: u32 = 1 << 30;
-    let head: [u32; 3] = [0, 1, 2].map(|m| (4 + count_bits(m, version) as u32) * 6);
+    let mut head = [0u32; 3];
+    for (m, h) in head.iter_mut().enumerate() {
+        *h = (4 + count_bits(m, version) as u32) * 6;
+    }
     let whole_bits = |c: u32| c.div_ceil(6) * 6;
     let mut cost = head;
     // For each byte and each mode it may end in, the mode of the byte before.
@@ -136,10 +145,7 @@ fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
     for &c in data {
         let mut next = [UNREACHABLE; 3];
         let mut back = [0u8; 3];
-        for j in 0..3 {
-            if char_value(j, c).is_none() {
-                continue;
-            }
+        for j in class(c)..3 {
             for k in 0..3 {
                 let c = if k == j {
                     cost[k]
@@ -251,7 +257,11 @@ fn data_stream(
         for group in text.chunks(GROUP[mode]) {
             let mut value = 0;
             for &c in group {
-                value = value * [10, 45, 256][mode] + char_value(mode, c).unwrap_or(0);
+                value = if mode == 2 {
+                    u32::from(c)
+                } else {
+                    value * [10, 45][mode] + alphanumeric(c)
+                };
             }
             bits.push(value, u32::from(GROUP_BITS[mode][group.len()]));
         }

@@ -47,11 +47,14 @@ impl FromStr for EcLevel {
 
     /// `L`, `M`, `Q` or `H` (either case), the letters the standard uses.
     fn from_str(s: &str) -> Result<Self, QrError> {
-        match s {
-            "L" | "l" => Ok(EcLevel::Low),
-            "M" | "m" => Ok(EcLevel::Medium),
-            "Q" | "q" => Ok(EcLevel::Quartile),
-            "H" | "h" => Ok(EcLevel::High),
+        match s.as_bytes() {
+            [c] => match c | 0x20 {
+                b'l' => Ok(EcLevel::Low),
+                b'm' => Ok(EcLevel::Medium),
+                b'q' => Ok(EcLevel::Quartile),
+                b'h' => Ok(EcLevel::High),
+                _ => Err(QrError::InvalidEcLevel),
+            },
             _ => Err(QrError::InvalidEcLevel),
         }
     }
@@ -95,31 +98,22 @@ impl FromStr for Color {
     /// Parses CSS hex notation: `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`, either letter case.
     fn from_str(s: &str) -> Result<Color, QrError> {
         let hex = s.strip_prefix('#').ok_or(QrError::InvalidColor)?.as_bytes();
-        let mut nibbles = [0u8; 8];
-        for (n, &c) in nibbles.iter_mut().zip(hex) {
-            *n = match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => c - b'A' + 10,
-                _ => return Err(QrError::InvalidColor),
-            };
+        let n = hex.len();
+        if !matches!(n, 3 | 4 | 6 | 8) {
+            return Err(QrError::InvalidColor);
         }
-        let [c0, c1, c2, c3, c4, c5, c6, c7] = nibbles;
-        match hex.len() {
-            3 | 4 => Ok(Color {
-                r: c0 * 17,
-                g: c1 * 17,
-                b: c2 * 17,
-                a: if hex.len() == 4 { c3 * 17 } else { 255 },
-            }),
-            6 | 8 => Ok(Color {
-                r: c0 << 4 | c1,
-                g: c2 << 4 | c3,
-                b: c4 << 4 | c5,
-                a: if hex.len() == 8 { c6 << 4 | c7 } else { 255 },
-            }),
-            _ => Err(QrError::InvalidColor),
+        // One or two hex digits per channel; alpha defaults to opaque.
+        let digits = n / 6 + 1;
+        let mut channels = [255u8; 4];
+        for (i, channel) in channels.iter_mut().enumerate().take(n / digits) {
+            let mut v = 0;
+            for &c in hex.get(i * digits..(i + 1) * digits).unwrap_or_default() {
+                v = v * 16 + char::from(c).to_digit(16).ok_or(QrError::InvalidColor)?;
+            }
+            *channel = (if digits == 1 { v * 17 } else { v }) as u8;
         }
+        let [r, g, b, a] = channels;
+        Ok(Color { r, g, b, a })
     }
 }
 
