@@ -104,10 +104,22 @@ fn alphanumeric(c: u8) -> u32 {
 /// The lowest mode that can encode `c`: 0 for a digit, 1 for another alphanumeric
 /// character, 2 otherwise (each mode encodes the characters of the ones below it).
 fn class(c: u8) -> usize {
-    match alphanumeric(c) {
-        0..10 => 0,
-        10..45 => 1,
-        _ => 2,
+    /// The alphanumeric characters as a bit set over ASCII.
+    const SET: u128 = {
+        let mut set = 0;
+        let mut i = 0;
+        while i < ALPHANUMERIC.len() {
+            set |= 1 << ALPHANUMERIC[i];
+            i += 1;
+        }
+        set
+    };
+    if c.is_ascii_digit() {
+        0
+    } else if c < 128 && SET >> c & 1 != 0 {
+        1
+    } else {
+        2
     }
 }
 
@@ -391,8 +403,8 @@ fn put(lines: &mut [Line], i: usize, j: usize, on: bool) {
     }
 }
 
-/// The symbol being built: its rows and which modules belong to function patterns; the
-/// columns (both) once the codewords are placed.
+/// The symbol being built: dark modules and function-pattern modules, each kept both by
+/// row and by column.
 struct Grid {
     size: usize,
     rows: Vec<Line>,
@@ -402,11 +414,12 @@ struct Grid {
 }
 
 impl Grid {
-    /// Sets a function module (in the columns too once they exist).
+    /// Sets a function module.
     fn set(&mut self, x: usize, y: usize, dark: bool) {
         put(&mut self.rows, y, x, dark);
         put(&mut self.cols, x, y, dark);
         put(&mut self.fn_rows, y, x, true);
+        put(&mut self.fn_cols, x, y, true);
     }
 
     /// Draws the square rings `-r..=r` around `(cx, cy)`, clipped: the ring at distance `d`
@@ -449,56 +462,53 @@ impl Grid {
     }
 }
 
-/// Every line of `lines` turned the other way: bit `y` of result `x` is bit `x` of
-/// `lines[y]`, for `x` below `size`; the result's other bits are those of `init`.
-fn transpose(lines: &[Line], size: usize, init: Line) -> Vec<Line> {
-    let mut out = vec![init; size];
-    for (y, line) in lines.iter().enumerate() {
-        for (w, &word) in line.0.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                let x = w * 64 + word.trailing_zeros() as usize;
-                if x < size {
-                    put(&mut out, x, y, true);
+/// The masks that invert the module at column `x`, row `y`: bit `m` for mask `m`.
+fn masks_at(x: usize, y: usize) -> u32 {
+    let (sum, product) = (x + y, x * y);
+    [
+        sum % 2 == 0,
+        y % 2 == 0,
+        x % 3 == 0,
+        sum % 3 == 0,
+        (y / 2 + x / 3) % 2 == 0,
+        product % 2 + product % 3 == 0,
+        (product % 2 + product % 3) % 2 == 0,
+        (sum % 2 + product % 3) % 2 == 0,
+    ]
+    .iter()
+    .rev()
+    .fold(0, |bits, &b| bits << 1 | u32::from(b))
+}
+
+/// The row and column patterns of the eight masks: every mask repeats with period 12 (or
+/// a divisor) along both axes, so 12 row and 12 column patterns of 12 bits describe it.
+type MaskPatterns = [[[u64; 12]; 2]; 8];
+
+fn mask_patterns() -> MaskPatterns {
+    let mut patterns = [[[0u64; 12]; 2]; 8];
+    for i in 0..12 {
+        for j in 0..12 {
+            let masks = masks_at(j, i);
+            for (m, p) in patterns.iter_mut().enumerate() {
+                if masks >> m & 1 != 0 {
+                    p[0][i] |= 1 << j;
+                    p[1][j] |= 1 << i;
                 }
-                word &= word - 1;
             }
         }
     }
-    out
+    patterns
 }
 
-/// Whether mask `mask` inverts the module at column `x`, row `y`.
-fn mask_bit(mask: u8, x: usize, y: usize) -> bool {
-    match mask {
-        0 => (x + y).is_multiple_of(2),
-        1 => y.is_multiple_of(2),
-        2 => x.is_multiple_of(3),
-        3 => (x + y).is_multiple_of(3),
-        4 => (y / 2 + x / 3).is_multiple_of(2),
-        5 => x * y % 2 + x * y % 3 == 0,
-        6 => (x * y % 2 + x * y % 3).is_multiple_of(2),
-        _ => ((x + y) % 2 + x * y % 3).is_multiple_of(2),
-    }
-}
-
-/// The lines of a mask: every mask repeats with period 12 (or a divisor) along both axes,
-/// so 12 row (or column) patterns describe it; each 12-bit pattern is repeated along the
-/// whole line by multiplication.
-fn mask_lines(mask: u8, columns: bool) -> [Line; 12] {
+/// 12 patterns each repeated along a whole line (by multiplication).
+fn mask_lines(patterns: &[u64; 12]) -> [Line; 12] {
     const EVERY_12: u64 = 0x1001_0010_0100_1001;
     let mut out = [Line::default(); 12];
-    for (i, line) in out.iter_mut().enumerate() {
-        let mut pattern = 0u64;
-        for j in 0..12 {
-            let (x, y) = if columns { (i, j) } else { (j, i) };
-            pattern |= u64::from(mask_bit(mask, x, y)) << j;
-        }
+    for (line, pattern) in out.iter_mut().zip(patterns) {
         for (w, word) in line.0.iter_mut().enumerate() {
             // Word `w` starts at bit 64·w, 4·w (mod 12) into the pattern.
             let k = 4 * w;
-            let phase = (pattern >> k | pattern << (12 - k)) & 0xFFF;
-            *word = phase.wrapping_mul(EVERY_12);
+            *word = ((pattern >> k | pattern << (12 - k)) & 0xFFF).wrapping_mul(EVERY_12);
         }
     }
     out
@@ -524,23 +534,26 @@ fn penalty(
     for i in 4..size + 3 {
         valid.set(i, true);
     }
+    let valid = [0, 50, 100, 150].map(|from| valid.window(from));
     let mut points = 0;
     let mut dark = 0;
+    let windows = size.div_ceil(50);
     let mut previous = [0u64; 4];
     for (i, (line, function)) in lines.iter().zip(functions).enumerate() {
         let [a, b, c] = line.masked(&mask[i % 12], function).0;
-        dark += a.count_ones() + b.count_ones() + c.count_ones();
-        let shifted = Line([a << 4, b << 4 | a >> 60, c << 4 | b >> 60]);
-        for (k, above) in previous.iter_mut().enumerate() {
-            let from = 50 * k;
-            if from >= size {
-                break;
+        if blocks {
+            dark += a.count_ones();
+            if size > 60 {
+                dark += b.count_ones() + c.count_ones();
             }
-            let d = shifted.window(from);
+        }
+        let shifted = Line([a << 4, b << 4 | a >> 60, c << 4 | b >> 60]);
+        for k in 0..windows {
+            let d = shifted.window(50 * k);
             let (d1, d2, d3) = (d >> 1, d >> 2, d >> 3);
             // Rule 1: a run of length n >= 5 scores n - 2 = (windows of five) + 2.
             // (Both this and rule 3 are usually empty: skip the counting then.)
-            let same = !(d ^ d1) & valid.window(from);
+            let same = !(d ^ d1) & valid[k];
             let fives = same & same >> 1 & same >> 2 & same >> 3;
             if fives != 0 {
                 points +=
@@ -555,32 +568,20 @@ fn penalty(
             }
             // Rule 2: 2×2 blocks of one colour.
             if blocks && i > 0 {
-                let vertical = !(d ^ *above);
+                let vertical = !(d ^ previous[k]);
                 points += 3 * (vertical & vertical >> 1 & same & OWN).count_ones();
             }
-            *above = d;
+            previous[k] = d;
         }
     }
     (points, dark)
 }
 
 /// The penalty score of the grid under `mask` (format information drawn for it).
-fn score(grid: &Grid, mask: u8) -> u32 {
+fn score(grid: &Grid, [by_row, by_col]: &[[u64; 12]; 2]) -> u32 {
     let size = grid.size;
-    let (row_points, dark) = penalty(
-        &grid.rows,
-        &grid.fn_rows,
-        &mask_lines(mask, false),
-        size,
-        true,
-    );
-    let (col_points, _) = penalty(
-        &grid.cols,
-        &grid.fn_cols,
-        &mask_lines(mask, true),
-        size,
-        false,
-    );
+    let (row_points, dark) = penalty(&grid.rows, &grid.fn_rows, &mask_lines(by_row), size, true);
+    let (col_points, _) = penalty(&grid.cols, &grid.fn_cols, &mask_lines(by_col), size, false);
     // Rule 4: 10 points per full 5% that the dark share deviates from 50%.
     let total = size * size;
     let deviation = (dark as usize * 20).abs_diff(total * 10);
@@ -628,8 +629,8 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         size,
         rows: vec![Line::default(); size],
         fn_rows: vec![outside; size],
-        cols: Vec::new(),
-        fn_cols: Vec::new(),
+        cols: vec![Line::default(); size],
+        fn_cols: vec![outside; size],
     };
     // Function patterns: timing, finders, alignment, format and version information.
     for i in 0..size {
@@ -693,7 +694,10 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
                     let Some(&byte) = all.get(i >> 3) else {
                         break 'place;
                     };
-                    put(&mut grid.rows, y, x, byte << (i & 7) & 0x80 != 0);
+                    if byte << (i & 7) & 0x80 != 0 {
+                        put(&mut grid.rows, y, x, true);
+                        put(&mut grid.cols, x, y, true);
+                    }
                     i += 1;
                 }
             }
@@ -703,20 +707,19 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         }
         right -= 2;
     }
-    grid.cols = transpose(&grid.rows, size, Line::default());
-    grid.fn_cols = transpose(&grid.fn_rows, size, outside);
 
+    let patterns = mask_patterns();
     let mut best = (u32::MAX, 0u8);
-    for mask in 0..8 {
+    for (mask, p) in (0..8).zip(&patterns) {
         grid.draw_format(mask, ec);
-        let points = score(&grid, mask);
+        let points = score(&grid, p);
         if points < best.0 {
             best = (points, mask);
         }
     }
     let mask = best.1;
     grid.draw_format(mask, ec);
-    let by_row = mask_lines(mask, false);
+    let by_row = mask_lines(&patterns[usize::from(mask)][0]);
     let mut rows = grid.rows;
     for (y, (row, &function)) in rows.iter_mut().zip(&grid.fn_rows).enumerate() {
         *row = row.masked(&by_row[y % 12], &function);
