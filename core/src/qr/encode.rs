@@ -158,11 +158,11 @@ fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
         let mut next = [UNREACHABLE; 3];
         let mut back = [0u8; 3];
         for j in class(c)..3 {
-            for k in 0..3 {
+            for (k, &before) in cost.iter().enumerate() {
                 let c = if k == j {
-                    cost[k]
+                    before
                 } else {
-                    whole_bits(cost[k]) + head[j]
+                    whole_bits(before) + head[j]
                 };
                 if c < next[j] {
                     next[j] = c;
@@ -352,8 +352,8 @@ impl Rs {
             rem.copy_within(1.., 0);
             if factor != 0 {
                 let lf = usize::from(self.log[usize::from(factor)]);
-                for j in 0..d {
-                    rem[j] ^= self.exp[lf + usize::from(self.generator[j])];
+                for (r, &g) in rem.iter_mut().zip(&self.generator[..d]) {
+                    *r ^= self.exp[lf + usize::from(g)];
                 }
             }
         }
@@ -466,14 +466,14 @@ impl Grid {
 fn masks_at(x: usize, y: usize) -> u32 {
     let (sum, product) = (x + y, x * y);
     [
-        sum % 2 == 0,
-        y % 2 == 0,
-        x % 3 == 0,
-        sum % 3 == 0,
-        (y / 2 + x / 3) % 2 == 0,
+        sum.is_multiple_of(2),
+        y.is_multiple_of(2),
+        x.is_multiple_of(3),
+        sum.is_multiple_of(3),
+        (y / 2 + x / 3).is_multiple_of(2),
         product % 2 + product % 3 == 0,
-        (product % 2 + product % 3) % 2 == 0,
-        (sum % 2 + product % 3) % 2 == 0,
+        (product % 2 + product % 3).is_multiple_of(2),
+        (sum % 2 + product % 3).is_multiple_of(2),
     ]
     .iter()
     .rev()
