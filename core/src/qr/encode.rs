@@ -28,11 +28,9 @@ impl Line {
     }
 
     /// The line with `mask` applied outside the function modules `function`.
-    fn masked(mut self, mask: &Line, function: &Line) -> Line {
-        for ((w, m), f) in self.0.iter_mut().zip(mask.0).zip(function.0) {
-            *w ^= m & !f;
-        }
-        self
+    fn masked(self, mask: &Line, function: &Line) -> Line {
+        let ([a, b, c], [m, n, o], [f, g, h]) = (self.0, mask.0, function.0);
+        Line([a ^ (m & !f), b ^ (n & !g), c ^ (o & !h)])
     }
 
     /// Bits `from..from + 64` (zero beyond the line).
@@ -462,49 +460,51 @@ impl Grid {
     }
 }
 
-/// The masks that invert the module at column `x`, row `y`: bit `m` for mask `m`.
-fn masks_at(x: usize, y: usize) -> u32 {
+/// Whether mask `mask` inverts the module at column `x`, row `y`.
+const fn mask_bit(mask: usize, x: usize, y: usize) -> bool {
     let (sum, product) = (x + y, x * y);
-    [
-        sum.is_multiple_of(2),
-        y.is_multiple_of(2),
-        x.is_multiple_of(3),
-        sum.is_multiple_of(3),
-        (y / 2 + x / 3).is_multiple_of(2),
-        product % 2 + product % 3 == 0,
-        (product % 2 + product % 3).is_multiple_of(2),
-        (sum % 2 + product % 3).is_multiple_of(2),
-    ]
-    .iter()
-    .rev()
-    .fold(0, |bits, &b| bits << 1 | u32::from(b))
+    match mask {
+        0 => sum.is_multiple_of(2),
+        1 => y.is_multiple_of(2),
+        2 => x.is_multiple_of(3),
+        3 => sum.is_multiple_of(3),
+        4 => (y / 2 + x / 3).is_multiple_of(2),
+        5 => product % 2 + product % 3 == 0,
+        6 => (product % 2 + product % 3).is_multiple_of(2),
+        _ => (sum % 2 + product % 3).is_multiple_of(2),
+    }
 }
 
-/// The row and column patterns of the eight masks: every mask repeats with period 12 (or
-/// a divisor) along both axes, so 12 row and 12 column patterns of 12 bits describe it.
-type MaskPatterns = [[[u64; 12]; 2]; 8];
-
-fn mask_patterns() -> MaskPatterns {
-    let mut patterns = [[[0u64; 12]; 2]; 8];
-    for i in 0..12 {
-        for j in 0..12 {
-            let masks = masks_at(j, i);
-            for (m, p) in patterns.iter_mut().enumerate() {
-                if masks >> m & 1 != 0 {
-                    p[0][i] |= 1 << j;
-                    p[1][j] |= 1 << i;
+/// The row and column patterns of the eight masks, worked out at compile time: every mask
+/// repeats with period 12 (or a divisor) along both axes, so 12 row and 12 column patterns
+/// of 12 bits describe it.
+const MASKS: [[[u16; 12]; 2]; 8] = {
+    let mut patterns = [[[0u16; 12]; 2]; 8];
+    let mut m = 0;
+    while m < 8 {
+        let mut i = 0;
+        while i < 12 {
+            let mut j = 0;
+            while j < 12 {
+                if mask_bit(m, j, i) {
+                    patterns[m][0][i] |= 1 << j;
+                    patterns[m][1][j] |= 1 << i;
                 }
+                j += 1;
             }
+            i += 1;
         }
+        m += 1;
     }
     patterns
-}
+};
 
 /// 12 patterns each repeated along a whole line (by multiplication).
-fn mask_lines(patterns: &[u64; 12]) -> [Line; 12] {
+fn mask_lines(patterns: &[u16; 12]) -> [Line; 12] {
     const EVERY_12: u64 = 0x1001_0010_0100_1001;
     let mut out = [Line::default(); 12];
-    for (line, pattern) in out.iter_mut().zip(patterns) {
+    for (line, &pattern) in out.iter_mut().zip(patterns) {
+        let pattern = u64::from(pattern);
         for (w, word) in line.0.iter_mut().enumerate() {
             // Word `w` starts at bit 64·w, 4·w (mod 12) into the pattern.
             let k = 4 * w;
@@ -534,7 +534,11 @@ fn penalty(
     for i in 4..size + 3 {
         valid.set(i, true);
     }
-    let valid = [0, 50, 100, 150].map(|from| valid.window(from));
+    let mut windows_valid = [0u64; 4];
+    for (k, w) in windows_valid.iter_mut().enumerate() {
+        *w = valid.window(50 * k);
+    }
+    let valid = windows_valid;
     let mut points = 0;
     let mut dark = 0;
     let windows = size.div_ceil(50);
@@ -578,7 +582,7 @@ fn penalty(
 }
 
 /// The penalty score of the grid under `mask` (format information drawn for it).
-fn score(grid: &Grid, [by_row, by_col]: &[[u64; 12]; 2]) -> u32 {
+fn score(grid: &Grid, [by_row, by_col]: &[[u16; 12]; 2]) -> u32 {
     let size = grid.size;
     let (row_points, dark) = penalty(&grid.rows, &grid.fn_rows, &mask_lines(by_row), size, true);
     let (col_points, _) = penalty(&grid.cols, &grid.fn_cols, &mask_lines(by_col), size, false);
@@ -708,9 +712,8 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         right -= 2;
     }
 
-    let patterns = mask_patterns();
     let mut best = (u32::MAX, 0u8);
-    for (mask, p) in (0..8).zip(&patterns) {
+    for (mask, p) in (0..8).zip(&MASKS) {
         grid.draw_format(mask, ec);
         let points = score(&grid, p);
         if points < best.0 {
@@ -719,7 +722,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
     }
     let mask = best.1;
     grid.draw_format(mask, ec);
-    let by_row = mask_lines(&patterns[usize::from(mask)][0]);
+    let by_row = mask_lines(&MASKS[usize::from(mask)][0]);
     let mut rows = grid.rows;
     for (y, (row, &function)) in rows.iter_mut().zip(&grid.fn_rows).enumerate() {
         *row = row.masked(&by_row[y % 12], &function);
