@@ -150,12 +150,14 @@ fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
     }
     let whole_bits = |c: u32| c.div_ceil(6) * 6;
     let mut cost = head;
-    // For each byte and each mode it may end in, the mode of the byte before.
-    let mut from: Vec<[u8; 3]> = Vec::with_capacity(data.len());
+    // For each byte and each mode it may end in, the mode of the byte before (two bits
+    // per mode).
+    let mut from: Vec<u8> = Vec::with_capacity(data.len());
     for &c in data {
         let mut next = [UNREACHABLE; 3];
-        let mut back = [0u8; 3];
+        let mut back = 0;
         for j in class(c)..3 {
+            let mut best = 0;
             for (k, &before) in cost.iter().enumerate() {
                 let c = if k == j {
                     before
@@ -164,13 +166,14 @@ fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
                 };
                 if c < next[j] {
                     next[j] = c;
-                    back[j] = k as u8;
+                    best = k;
                 }
             }
             next[j] += CHAR_COST[j];
+            back |= best << (2 * j);
         }
         cost = next;
-        from.push(back);
+        from.push(back as u8);
     }
     let mut mode = 0;
     for m in 1..3 {
@@ -184,7 +187,7 @@ fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
             Some((m, len)) if *m == mode => *len += 1,
             _ => out.push((mode, 1)),
         }
-        mode = usize::from(back[mode]);
+        mode = usize::from(back >> (2 * mode) & 3);
     }
     out.reverse();
     out
@@ -341,53 +344,47 @@ impl Rs {
         rs
     }
 
-    /// Appends the Reed–Solomon remainder of `data` (its error correction codewords).
-    fn remainder(&self, data: &[u8], out: &mut Vec<u8>) {
-        let d = self.degree;
+    /// The Reed–Solomon remainder of `data` (its error correction codewords) in the first
+    /// `degree` bytes.
+    fn remainder(&self, data: &[u8]) -> [u8; 31] {
         let mut rem = [0u8; 31];
         for &b in data {
             let factor = b ^ rem[0];
             rem.copy_within(1.., 0);
             if factor != 0 {
                 let lf = usize::from(self.log[usize::from(factor)]);
-                for (r, &g) in rem.iter_mut().zip(&self.generator[..d]) {
+                for (r, &g) in rem.iter_mut().zip(&self.generator[..self.degree]) {
                     *r ^= self.exp[lf + usize::from(g)];
                 }
             }
         }
-        out.extend_from_slice(&rem[..d]);
+        rem
     }
 }
 
-/// All codewords in placement order: data blocks interleaved, then their error correction
-/// codewords interleaved.
+/// All codewords in placement order: data blocks interleaved (the longer blocks' extra
+/// byte last), then their error correction codewords interleaved.
 fn codewords(data: &[u8], version: usize, ec: EcLevel) -> Vec<u8> {
-    let (per_block, blocks, _) = shape(version, ec);
+    let (per_block, blocks, data_len) = shape(version, ec);
     let total = raw_modules(version) / 8;
     let short_blocks = blocks - total % blocks;
     let short_len = total / blocks - per_block;
     let rs = Rs::new(per_block);
-    let block = |k: usize| {
-        let start = k * short_len + k.saturating_sub(short_blocks);
-        let len = short_len + usize::from(k >= short_blocks);
-        data.get(start..start + len).unwrap_or_default()
-    };
-    let mut ecc = Vec::with_capacity(per_block * blocks);
+    let mut out = vec![0u8; total];
+    let mut start = 0;
     for k in 0..blocks {
-        rs.remainder(block(k), &mut ecc);
-    }
-    let mut out = Vec::with_capacity(total);
-    for i in 0..=short_len {
-        for k in 0..blocks {
-            if let Some(&b) = block(k).get(i) {
-                out.push(b);
+        let len = short_len + usize::from(k >= short_blocks);
+        let block = data.get(start..start + len).unwrap_or_default();
+        start += len;
+        for (i, &b) in block.iter().enumerate() {
+            let skip = if i == short_len { short_blocks } else { 0 };
+            if let Some(o) = out.get_mut(i * blocks + k - skip) {
+                *o = b;
             }
         }
-    }
-    for i in 0..per_block {
-        for k in 0..blocks {
-            if let Some(&b) = ecc.get(k * per_block + i) {
-                out.push(b);
+        for (i, &e) in rs.remainder(block).iter().take(per_block).enumerate() {
+            if let Some(o) = out.get_mut(data_len + i * blocks + k) {
+                *o = e;
             }
         }
     }
@@ -788,8 +785,7 @@ mod tests {
         let data = [
             16, 32, 12, 86, 97, 128, 236, 17, 236, 17, 236, 17, 236, 17, 236, 17,
         ];
-        let mut ecc = Vec::new();
-        Rs::new(10).remainder(&data, &mut ecc);
-        assert_eq!(ecc, [165, 36, 212, 193, 237, 54, 199, 135, 44, 85]);
+        let ecc = Rs::new(10).remainder(&data);
+        assert_eq!(ecc[..10], [165, 36, 212, 193, 237, 54, 199, 135, 44, 85]);
     }
 }
