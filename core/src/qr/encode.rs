@@ -22,8 +22,7 @@ impl Line {
 
     fn set(&mut self, i: usize, on: bool) {
         if let Some(w) = self.0.get_mut(i >> 6) {
-            let bit = 1 << (i & 63);
-            if on { *w |= bit } else { *w &= !bit }
+            *w = *w & !(1 << (i & 63)) | u64::from(on) << (i & 63);
         }
     }
 

@@ -97,7 +97,9 @@ impl FromStr for Color {
 
     /// Parses CSS hex notation: `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`, either letter case.
     fn from_str(s: &str) -> Result<Color, QrError> {
-        let hex = s.strip_prefix('#').ok_or(QrError::InvalidColor)?.as_bytes();
+        let [b'#', hex @ ..] = s.as_bytes() else {
+            return Err(QrError::InvalidColor);
+        };
         let n = hex.len();
         if !matches!(n, 3 | 4 | 6 | 8) {
             return Err(QrError::InvalidColor);
@@ -105,12 +107,21 @@ impl FromStr for Color {
         // One or two hex digits per channel; alpha defaults to opaque.
         let digits = n / 6 + 1;
         let mut channels = [255u8; 4];
-        for (i, channel) in channels.iter_mut().enumerate().take(n / digits) {
-            let mut v = 0;
-            for &c in hex.get(i * digits..(i + 1) * digits).unwrap_or_default() {
-                v = v * 16 + char::from(c).to_digit(16).ok_or(QrError::InvalidColor)?;
+        let mut v = 0;
+        for (i, &c) in hex.iter().enumerate() {
+            let lower = c | 0x20;
+            v = v * 16
+                + match (c, lower) {
+                    (b'0'..=b'9', _) => c - b'0',
+                    (_, b'a'..=b'f') => lower - b'a' + 10,
+                    _ => return Err(QrError::InvalidColor),
+                };
+            if (i + 1) % digits == 0 {
+                if let Some(channel) = channels.get_mut(i / digits) {
+                    *channel = if digits == 1 { v * 17 } else { v };
+                }
+                v = 0;
             }
-            *channel = (if digits == 1 { v * 17 } else { v }) as u8;
         }
         let [r, g, b, a] = channels;
         Ok(Color { r, g, b, a })
