@@ -45,12 +45,9 @@ pub(super) fn png(code: &QrCode, options: &QrOptions) -> Result<Vec<u8>, QrError
 
     let mut out = Vec::with_capacity(idat.len() + 80);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
-    let side = (pixels as u32).to_be_bytes();
-    let mut header = [0u8; 13];
-    header[..4].copy_from_slice(&side);
-    header[4..8].copy_from_slice(&side);
-    header[8] = 1; // bit depth
-    header[9] = 3; // palette
+    let [a, b, c, d] = (pixels as u32).to_be_bytes();
+    // Width, height, bit depth 1, colour type 3 (palette), default methods.
+    let header = [a, b, c, d, a, b, c, d, 1, 3, 0, 0, 0];
     chunk(&mut out, b"IHDR", &header);
     let (light, dark) = (options.light, options.dark);
     chunk(
