@@ -101,19 +101,21 @@ fn alphanumeric(c: u8) -> u32 {
 /// The lowest mode that can encode `c`: 0 for a digit, 1 for another alphanumeric
 /// character, 2 otherwise (each mode encodes the characters of the ones below it).
 fn class(c: u8) -> usize {
-    /// The alphanumeric characters as a bit set over ASCII.
-    const SET: u128 = {
+    /// The alphanumeric characters below 64 (digits and symbols) as a bit set.
+    const LOW: u64 = {
         let mut set = 0;
         let mut i = 0;
         while i < ALPHANUMERIC.len() {
-            set |= 1 << ALPHANUMERIC[i];
+            if ALPHANUMERIC[i] < 64 {
+                set |= 1 << ALPHANUMERIC[i];
+            }
             i += 1;
         }
         set
     };
     if c.is_ascii_digit() {
         0
-    } else if c < 128 && SET >> c & 1 != 0 {
+    } else if c.is_ascii_uppercase() || (c < 64 && LOW >> c & 1 != 0) {
         1
     } else {
         2
