@@ -528,30 +528,38 @@ fn penalty(
     blocks: bool,
 ) -> (u32, u32) {
     const OWN: u64 = (1 << 54) - (1 << 4);
-    let mut valid = Line::default();
-    for i in 4..size + 3 {
-        valid.set(i, true);
+    // The positions of modules whose rule 1 and 2 comparisons stay inside the symbol,
+    // 4..size + 3, in each window.
+    let mut valid = [0u64; 4];
+    for (k, v) in valid.iter_mut().enumerate() {
+        let from = 50 * k;
+        let (lo, hi) = (
+            4usize.saturating_sub(from),
+            (size + 3).saturating_sub(from).min(64),
+        );
+        if hi > lo {
+            *v = !0 >> (64 - (hi - lo)) << lo;
+        }
     }
-    let mut windows_valid = [0u64; 4];
-    for (k, w) in windows_valid.iter_mut().enumerate() {
-        *w = valid.window(50 * k);
-    }
-    let valid = windows_valid;
     let mut points = 0;
     let mut dark = 0;
     let windows = size.div_ceil(50);
     let mut previous = [0u64; 4];
     for (i, (line, function)) in lines.iter().zip(functions).enumerate() {
-        let [a, b, c] = line.masked(&mask[i % 12], function).0;
+        let masked = line.masked(&mask[i % 12], function);
+        let [a, b, c] = masked.0;
         if blocks {
             dark += a.count_ones();
             if size > 60 {
                 dark += b.count_ones() + c.count_ones();
             }
         }
-        let shifted = Line([a << 4, b << 4 | a >> 60, c << 4 | b >> 60]);
         for k in 0..windows {
-            let d = shifted.window(50 * k);
+            // Modules from - 4.. of the line: the four before the first are light.
+            let d = match k {
+                0 => a << 4,
+                _ => masked.window(50 * k - 4),
+            };
             let (d1, d2, d3) = (d >> 1, d >> 2, d >> 3);
             // Rule 1: a run of length n >= 5 scores n - 2 = (windows of five) + 2.
             // (Both this and rule 3 are usually empty: skip the counting then.)
