@@ -182,15 +182,20 @@ fn segments(data: &[u8], version: usize) -> Vec<(usize, usize)> {
             mode = m;
         }
     }
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for back in from.iter().rev() {
-        match out.last_mut() {
-            Some((m, len)) if *m == mode => *len += 1,
-            _ => out.push((mode, 1)),
-        }
-        mode = usize::from(back >> (2 * mode) & 3);
+    // Back to front, each byte's back-pointers become its mode.
+    for back in from.iter_mut().rev() {
+        let m = mode as u8;
+        mode = usize::from(*back >> (2 * m) & 3);
+        *back = m;
     }
-    out.reverse();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &m in &from {
+        let m = usize::from(m);
+        match out.last_mut() {
+            Some((last, len)) if *last == m => *len += 1,
+            _ => out.push((m, 1)),
+        }
+    }
     out
 }
 
