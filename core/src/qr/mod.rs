@@ -265,7 +265,7 @@ impl QrCode {
 
     /// The SVG as a `data:image/svg+xml;base64,…` URL (see [`data_url`]).
     pub fn to_data_url(&self, options: &QrOptions) -> String {
-        render::data_url(self, options)
+        render::data_url(self.to_svg(options))
     }
 }
 
@@ -296,5 +296,5 @@ pub fn terminal(text: &str, options: &QrOptions) -> Result<String, QrError> {
 
 /// [`svg`] as a `data:image/svg+xml;base64,…` URL, for an `<img src>`.
 pub fn data_url(text: &str, options: &QrOptions) -> Result<String, QrError> {
-    Ok(QrCode::encode(text, options.ec)?.to_data_url(options))
+    svg(text, options).map(render::data_url)
 }

@@ -124,8 +124,8 @@ fn find(row: &Line, from: usize, dark: bool) -> usize {
     192
 }
 
-pub(super) fn data_url(code: &QrCode, options: &QrOptions) -> String {
-    let svg = svg(code, options);
+/// `svg` as a `data:image/svg+xml;base64,…` URL.
+pub(super) fn data_url(svg: String) -> String {
     let mut out = String::with_capacity(26 + svg.len().div_ceil(3) * 4);
     out.push_str("data:image/svg+xml;base64,");
     crate::base64::encode_into(svg.as_bytes(), &mut out);
