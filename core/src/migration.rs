@@ -32,26 +32,26 @@ pub fn import(uri: &str) -> Result<Vec<KeyUri>, MigrationError> {
 /// The accounts of every URI of a multi-part export, checked to be one complete export
 /// (same batch id, every index from 0 to size - 1 exactly once), in batch order.
 pub fn import_all<S: AsRef<str>>(uris: &[S]) -> Result<Vec<KeyUri>, MigrationError> {
-    let batches = uris
-        .iter()
-        .map(|u| import_batch(u.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut batches = Vec::with_capacity(uris.len());
+    for uri in uris {
+        batches.push(import_batch(uri.as_ref())?);
+    }
     let first = batches.first().ok_or(MigrationError::IncompleteExport)?;
     let (id, size) = (first.batch_id, first.batch_size);
-    if usize::try_from(size) != Ok(batches.len()) {
+    if u32::try_from(batches.len()) != Ok(size) {
         return Err(MigrationError::IncompleteExport);
     }
-    // Each batch goes to the slot of its index: no sort, and every index exactly once.
-    let mut slots: Vec<Option<Batch>> = batches.iter().map(|_| None).collect();
-    for b in batches {
-        let slot = usize::try_from(b.batch_index)
-            .ok()
-            .and_then(|i| slots.get_mut(i))
-            .filter(|s| s.is_none() && b.batch_id == id && b.batch_size == size)
+    // Every index below `size` has a batch of this export (import_batch checked each index
+    // is below its size): as many indices as batches, so each appears exactly once.
+    let mut keys = Vec::new();
+    for index in 0..size {
+        let batch = batches
+            .iter_mut()
+            .find(|b| b.batch_index == index && b.batch_id == id && b.batch_size == size)
             .ok_or(MigrationError::IncompleteExport)?;
-        *slot = Some(b);
+        keys.append(&mut batch.keys);
     }
-    Ok(slots.into_iter().flatten().flat_map(|b| b.keys).collect())
+    Ok(keys)
 }
 
 /// Decodes one migration URI with its batch information.
@@ -63,14 +63,15 @@ pub fn import_batch(uri: &str) -> Result<Batch, MigrationError> {
         batch_index: 0,
         batch_id: 0,
     };
-    let mut reader = Reader(&data);
-    while let Some((field, value)) = reader.field()? {
-        match (field, value) {
-            (1, Value::Bytes(account)) => batch.keys.push(account_of(account)?),
-            (3, Value::Varint(n)) => batch.batch_size = small(n)?,
-            (4, Value::Varint(n)) => batch.batch_index = small(n)?,
+    let mut rest = &data[..];
+    while !rest.is_empty() {
+        let (key, n, bytes) = field(&mut rest)?;
+        match key {
+            BYTES_1 => batch.keys.push(account_of(bytes)?),
+            VARINT_3 => batch.batch_size = small(n)?,
+            VARINT_4 => batch.batch_index = small(n)?,
             // int32 on the wire: a negative id is a sign-extended 64-bit varint.
-            (5, Value::Varint(n)) => batch.batch_id = n as i64 as i32,
+            VARINT_5 => batch.batch_id = n as i64 as i32,
             _ => {}
         }
     }
@@ -174,22 +175,21 @@ fn encode_account(key: &KeyUri) -> Result<Vec<u8>, MigrationError> {
 
 fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
     let mut secret = None;
-    let mut name = String::new();
-    let mut issuer = String::new();
-    let (mut algorithm, mut digits, mut kind, mut counter) = (0u64, 0u64, 0u64, 0u64);
-    let mut reader = Reader(data);
-    while let Some((field, value)) = reader.field()? {
-        match (field, value) {
-            (1, Value::Bytes(b)) => secret = Some(Secret::from_bytes(b).map_err(UriError::from)?),
-            (2, Value::Bytes(b)) => name = text(b)?,
-            (3, Value::Bytes(b)) => issuer = text(b)?,
-            (4, Value::Varint(n)) => algorithm = n,
-            (5, Value::Varint(n)) => digits = n,
-            (6, Value::Varint(n)) => kind = n,
-            (7, Value::Varint(n)) => counter = n,
+    let (mut name, mut issuer) = ("", "");
+    // Fields 4 to 7: algorithm, digits, type, counter.
+    let mut numbers = [0u64; 4];
+    let mut rest = data;
+    while !rest.is_empty() {
+        let (key, n, bytes) = field(&mut rest)?;
+        match key {
+            BYTES_1 => secret = Some(Secret::from_bytes(bytes).map_err(UriError::from)?),
+            BYTES_2 => name = text(bytes)?,
+            BYTES_3 => issuer = text(bytes)?,
+            VARINT_4..=VARINT_7 if key & 7 == 0 => numbers[(key >> 3) as usize - 4] = n,
             _ => {}
         }
     }
+    let [algorithm, digits, kind, counter] = numbers;
     let secret = secret.ok_or(UriError::MissingSecret)?;
     let algorithm = match algorithm {
         0 | 1 => Algorithm::Sha1,
@@ -210,14 +210,14 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
         _ => return Err(MigrationError::InvalidData("unknown OTP type")),
     };
     // The app writes the name as "Issuer:account" or just "account".
-    let account = match uri::split_once(&name, b':') {
+    let account = match uri::split_once(name, b':') {
         Some((prefix, account)) if issuer.is_empty() || prefix == issuer => {
             if issuer.is_empty() {
-                issuer = String::from(prefix);
+                issuer = prefix;
             }
             uri::trim_start_spaces(account)
         }
-        _ => name.as_str(),
+        _ => name,
     };
     let key = KeyUri::new(kind, secret, account)?
         .with_algorithm(algorithm)
@@ -225,20 +225,19 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
     Ok(if issuer.is_empty() {
         key
     } else {
-        key.with_issuer(&issuer)?
+        key.with_issuer(issuer)?
     })
 }
 
-fn text(bytes: &[u8]) -> Result<String, MigrationError> {
-    core::str::from_utf8(bytes)
-        .map(String::from)
-        .map_err(|_| MigrationError::InvalidData("a name is not UTF-8"))
+fn text(bytes: &[u8]) -> Result<&str, MigrationError> {
+    core::str::from_utf8(bytes).map_err(|_| MigrationError::InvalidData("a name is not UTF-8"))
 }
 
 fn small(n: u64) -> Result<u32, MigrationError> {
     u32::try_from(n).map_err(|_| MigrationError::InvalidData("batch number out of range"))
 }
 
+/// The decoded `data` of a migration URI (it holds the secrets: wiped on drop).
 fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     const SCHEME: &str = "otpauth-migration://offline?";
     let query = uri
@@ -255,89 +254,89 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
             data = Some(value);
         }
     }
-    let data = data.ok_or(MigrationError::InvalidUri)?;
-    // Percent-decode; the value is base64, so `+` is a plus, never a space.
-    let mut b64 = Zeroizing::new(String::with_capacity(data.len()));
-    let mut rest = data;
-    while let Some((before, after)) = uri::split_once(rest, b'%') {
-        b64.push_str(before);
-        let escaped = after
-            .get(..2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
+    let mut buf = Zeroizing::new(data.ok_or(MigrationError::InvalidUri)?.as_bytes().to_vec());
+    // Percent-decode in place (the value is base64, so `+` is a plus, never a space), then
+    // base64-decode in place: each step writes at or before where it reads.
+    let (mut read, mut len) = (0, 0);
+    while let Some(&c) = buf.get(read) {
+        read += 1;
+        let byte = if c == b'%' {
+            read += 2;
+            match buf.get(read - 2..read) {
+                Some(&[b'+', low]) => hex(low),
+                Some(&[high, low]) => hex(high).zip(hex(low)).map(|(h, l)| h << 4 | l),
+                _ => None,
+            }
             .filter(u8::is_ascii)
-            .ok_or(MigrationError::InvalidData("bad percent-encoding"))?;
-        b64.push(char::from(escaped));
-        rest = after.get(2..).unwrap_or_default();
-    }
-    b64.push_str(rest);
-    base64::decode(&b64)
-        .map(Zeroizing::new)
-        .ok_or(MigrationError::InvalidData("data is not base64"))
-}
-
-enum Value<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    Fixed,
-}
-
-/// A protobuf wire-format reader over a byte slice; every read is bounds-checked.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn varint(&mut self) -> Result<u64, MigrationError> {
-        let mut value = 0u64;
-        for i in 0..10 {
-            let (&byte, rest) = self
-                .0
-                .split_first()
-                .ok_or(MigrationError::InvalidData("truncated varint"))?;
-            self.0 = rest;
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(MigrationError::InvalidData("varint longer than 10 bytes"))
-    }
-
-    fn take(&mut self, n: u64) -> Result<&'a [u8], MigrationError> {
-        let n = usize::try_from(n)
-            .ok()
-            .filter(|&n| n <= self.0.len())
-            .ok_or(MigrationError::InvalidData("field longer than the data"))?;
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, MigrationError> {
-        if self.0.is_empty() {
-            return Ok(None);
-        }
-        let key = self.varint()?;
-        let value = match key & 7 {
-            0 => Value::Varint(self.varint()?),
-            1 => {
-                self.take(8)?;
-                Value::Fixed
-            }
-            2 => {
-                let len = self.varint()?;
-                Value::Bytes(self.take(len)?)
-            }
-            5 => {
-                self.take(4)?;
-                Value::Fixed
-            }
-            _ => {
-                return Err(MigrationError::InvalidData(
-                    "unsupported protobuf wire type",
-                ));
-            }
+            .ok_or(MigrationError::InvalidData("bad percent-encoding"))?
+        } else {
+            c
         };
-        Ok(Some((key >> 3, value)))
+        buf[len] = byte;
+        len += 1;
     }
+    let len = base64::decode_in_place(&mut buf[..len])
+        .ok_or(MigrationError::InvalidData("data is not base64"))?;
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// A hexadecimal digit's value, in either letter case.
+fn hex(c: u8) -> Option<u8> {
+    char::from(c).to_digit(16).map(|d| d as u8)
+}
+
+// Protobuf field keys (field number << 3 | wire type) the import reads.
+const BYTES_1: u64 = 1 << 3 | 2;
+const BYTES_2: u64 = 2 << 3 | 2;
+const BYTES_3: u64 = 3 << 3 | 2;
+const VARINT_3: u64 = 3 << 3;
+const VARINT_4: u64 = 4 << 3;
+const VARINT_5: u64 = 5 << 3;
+const VARINT_7: u64 = 7 << 3;
+
+/// The next field of a protobuf message in `rest` (which must not be empty), every read
+/// bounds-checked: its key (field number << 3 | wire type), its value if a varint (else 0)
+/// and its bytes if length-delimited (else empty; fixed-width values are skipped).
+fn field<'a>(rest: &mut &'a [u8]) -> Result<(u64, u64, &'a [u8]), MigrationError> {
+    let key = varint(rest)?;
+    let mut value = 0;
+    let len = match key & 7 {
+        0 => {
+            value = varint(rest)?;
+            0
+        }
+        1 => 8,
+        2 => varint(rest)?,
+        5 => 4,
+        _ => {
+            return Err(MigrationError::InvalidData(
+                "unsupported protobuf wire type",
+            ));
+        }
+    };
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&n| n <= rest.len())
+        .ok_or(MigrationError::InvalidData("field longer than the data"))?;
+    let (bytes, tail) = rest.split_at(len);
+    *rest = tail;
+    Ok((key, value, bytes))
+}
+
+fn varint(rest: &mut &[u8]) -> Result<u64, MigrationError> {
+    let mut value = 0u64;
+    for i in 0..10 {
+        let (&byte, tail) = rest
+            .split_first()
+            .ok_or(MigrationError::InvalidData("truncated varint"))?;
+        *rest = tail;
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(MigrationError::InvalidData("varint longer than 10 bytes"))
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
