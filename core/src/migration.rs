@@ -65,7 +65,7 @@ pub fn import_batch(uri: &str) -> Result<Batch, MigrationError> {
     };
     let mut rest = &data[..];
     while !rest.is_empty() {
-        let (key, n, bytes) = field(&mut rest)?;
+        let (key, n, bytes) = field(&mut rest).map_err(MigrationError::InvalidData)?;
         match key {
             BYTES_1 => batch.keys.push(account_of(bytes)?),
             VARINT_3 => batch.batch_size = small(n)?,
@@ -180,7 +180,7 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
     let mut numbers = [0u64; 4];
     let mut rest = data;
     while !rest.is_empty() {
-        let (key, n, bytes) = field(&mut rest)?;
+        let (key, n, bytes) = field(&mut rest).map_err(MigrationError::InvalidData)?;
         match key {
             BYTES_1 => secret = Some(Secret::from_bytes(bytes).map_err(UriError::from)?),
             BYTES_2 => name = text(bytes)?,
@@ -241,8 +241,9 @@ fn small(n: u64) -> Result<u32, MigrationError> {
 fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     const SCHEME: &str = "otpauth-migration://offline?";
     let query = uri
+        .as_bytes()
         .get(..SCHEME.len())
-        .filter(|head| head.eq_ignore_ascii_case(SCHEME))
+        .filter(|head| head.eq_ignore_ascii_case(SCHEME.as_bytes()))
         .and_then(|_| uri.get(SCHEME.len()..))
         .ok_or(MigrationError::InvalidUri)?;
     let mut data = None;
@@ -260,18 +261,24 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     let (mut read, mut len) = (0, 0);
     while let Some(&c) = buf.get(read) {
         read += 1;
-        let byte = if c == b'%' {
+        let mut byte = c;
+        if c == b'%' {
+            // Two hex digits of an ASCII byte; like `u8::from_str_radix`, a `+` is allowed
+            // as the first of them.
+            let digit = |i: usize| buf.get(i).and_then(|&d| char::from(d).to_digit(16));
+            let high = if buf.get(read) == Some(&b'+') {
+                Some(0)
+            } else {
+                digit(read)
+            };
+            byte = high
+                .zip(digit(read + 1))
+                .map(|(h, l)| h << 4 | l)
+                .filter(|&v| v < 0x80)
+                .ok_or(MigrationError::InvalidData("bad percent-encoding"))?
+                as u8;
             read += 2;
-            match buf.get(read - 2..read) {
-                Some(&[b'+', low]) => hex(low),
-                Some(&[high, low]) => hex(high).zip(hex(low)).map(|(h, l)| h << 4 | l),
-                _ => None,
-            }
-            .filter(u8::is_ascii)
-            .ok_or(MigrationError::InvalidData("bad percent-encoding"))?
-        } else {
-            c
-        };
+        }
         buf[len] = byte;
         len += 1;
     }
@@ -279,11 +286,6 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
         .ok_or(MigrationError::InvalidData("data is not base64"))?;
     buf.truncate(len);
     Ok(buf)
-}
-
-/// A hexadecimal digit's value, in either letter case.
-fn hex(c: u8) -> Option<u8> {
-    char::from(c).to_digit(16).map(|d| d as u8)
 }
 
 // Protobuf field keys (field number << 3 | wire type) the import reads.
@@ -298,7 +300,7 @@ const VARINT_7: u64 = 7 << 3;
 /// The next field of a protobuf message in `rest` (which must not be empty), every read
 /// bounds-checked: its key (field number << 3 | wire type), its value if a varint (else 0)
 /// and its bytes if length-delimited (else empty; fixed-width values are skipped).
-fn field<'a>(rest: &mut &'a [u8]) -> Result<(u64, u64, &'a [u8]), MigrationError> {
+fn field<'a>(rest: &mut &'a [u8]) -> Result<(u64, u64, &'a [u8]), &'static str> {
     let key = varint(rest)?;
     let mut value = 0;
     let len = match key & 7 {
@@ -310,33 +312,29 @@ fn field<'a>(rest: &mut &'a [u8]) -> Result<(u64, u64, &'a [u8]), MigrationError
         2 => varint(rest)?,
         5 => 4,
         _ => {
-            return Err(MigrationError::InvalidData(
-                "unsupported protobuf wire type",
-            ));
+            return Err("unsupported protobuf wire type");
         }
     };
     let len = usize::try_from(len)
         .ok()
         .filter(|&n| n <= rest.len())
-        .ok_or(MigrationError::InvalidData("field longer than the data"))?;
+        .ok_or("field longer than the data")?;
     let (bytes, tail) = rest.split_at(len);
     *rest = tail;
     Ok((key, value, bytes))
 }
 
-fn varint(rest: &mut &[u8]) -> Result<u64, MigrationError> {
+fn varint(rest: &mut &[u8]) -> Result<u64, &'static str> {
     let mut value = 0u64;
     for i in 0..10 {
-        let (&byte, tail) = rest
-            .split_first()
-            .ok_or(MigrationError::InvalidData("truncated varint"))?;
+        let (&byte, tail) = rest.split_first().ok_or("truncated varint")?;
         *rest = tail;
         value |= u64::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
             return Ok(value);
         }
     }
-    Err(MigrationError::InvalidData("varint longer than 10 bytes"))
+    Err("varint longer than 10 bytes")
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
