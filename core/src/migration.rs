@@ -32,7 +32,7 @@ pub fn import(uri: &str) -> Result<Vec<KeyUri>, MigrationError> {
 /// The accounts of every URI of a multi-part export, checked to be one complete export
 /// (same batch id, every index from 0 to size - 1 exactly once), in batch order.
 pub fn import_all<S: AsRef<str>>(uris: &[S]) -> Result<Vec<KeyUri>, MigrationError> {
-    let mut batches = Vec::with_capacity(uris.len());
+    let mut batches = Vec::new();
     for uri in uris {
         batches.push(import_batch(uri.as_ref())?);
     }
@@ -176,8 +176,7 @@ fn encode_account(key: &KeyUri) -> Result<Vec<u8>, MigrationError> {
 fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
     let mut secret = None;
     let (mut name, mut issuer) = ("", "");
-    // Fields 4 to 7: algorithm, digits, type, counter.
-    let mut numbers = [0u64; 4];
+    let (mut algorithm, mut digits, mut kind, mut counter) = (0u64, 0u64, 0u64, 0u64);
     let mut rest = data;
     while !rest.is_empty() {
         let (key, n, bytes) = field(&mut rest).map_err(MigrationError::InvalidData)?;
@@ -185,11 +184,13 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
             BYTES_1 => secret = Some(Secret::from_bytes(bytes).map_err(UriError::from)?),
             BYTES_2 => name = text(bytes)?,
             BYTES_3 => issuer = text(bytes)?,
-            VARINT_4..=VARINT_7 if key & 7 == 0 => numbers[(key >> 3) as usize - 4] = n,
+            VARINT_4 => algorithm = n,
+            VARINT_5 => digits = n,
+            VARINT_6 => kind = n,
+            VARINT_7 => counter = n,
             _ => {}
         }
     }
-    let [algorithm, digits, kind, counter] = numbers;
     let secret = secret.ok_or(UriError::MissingSecret)?;
     let algorithm = match algorithm {
         0 | 1 => Algorithm::Sha1,
@@ -295,6 +296,7 @@ const BYTES_3: u64 = 3 << 3 | 2;
 const VARINT_3: u64 = 3 << 3;
 const VARINT_4: u64 = 4 << 3;
 const VARINT_5: u64 = 5 << 3;
+const VARINT_6: u64 = 6 << 3;
 const VARINT_7: u64 = 7 << 3;
 
 /// The next field of a protobuf message in `rest` (which must not be empty), every read
