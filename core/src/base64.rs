@@ -65,31 +65,33 @@ pub(crate) fn encode_into(data: &[u8], out: &mut String) {
 #[cfg_attr(not(feature = "migration"), allow(dead_code))]
 pub(crate) fn decode_in_place(buf: &mut [u8]) -> Option<usize> {
     let len = buf.len();
-    let padding = match buf {
-        [.., b'=', b'='] => 2,
-        [.., b'='] => 1,
-        _ => 0,
-    };
-    if padding > 0 && !len.is_multiple_of(4) {
-        return None;
-    }
-    let body = len - padding;
-    if body % 4 == 1 {
-        return None;
-    }
     // Each output byte is written at or before the symbol being read: never overtakes it.
-    let (mut acc, mut bits, mut n) = (0u32, 0u32, 0usize);
-    for i in 0..body {
-        acc = (acc << 6 | value(*buf.get(i)?)?) & 0xFFFF;
+    let (mut acc, mut bits, mut n, mut padding) = (0u32, 0u32, 0usize, 0usize);
+    for i in 0..len {
+        let c = buf[i];
+        if c == b'=' {
+            padding += 1;
+            continue;
+        }
+        if padding > 0 {
+            return None;
+        }
+        acc = (acc << 6 | value(c)?) & 0xFFFF;
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            *buf.get_mut(n)? = (acc >> bits) as u8;
+            buf[n] = (acc >> bits) as u8;
             n += 1;
         }
     }
-    // The bits left over after the last whole byte must be zero (canonical encoding).
-    (acc & ((1 << bits) - 1) == 0).then_some(n)
+    // At most two `=`, only at the end of a whole 4-character group, never a lone symbol
+    // in the last group, and the bits left over after the last whole byte are zero
+    // (canonical encoding).
+    let valid = padding <= 2
+        && (padding == 0 || len.is_multiple_of(4))
+        && (len - padding) % 4 != 1
+        && acc & ((1 << bits) - 1) == 0;
+    valid.then_some(n)
 }
 
 #[cfg(test)]

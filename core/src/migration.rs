@@ -262,25 +262,26 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     let (mut read, mut len) = (0, 0);
     while let Some(&c) = buf.get(read) {
         read += 1;
-        let mut byte = c;
+        let mut byte = u32::from(c);
         if c == b'%' {
             // Two hex digits of an ASCII byte; like `u8::from_str_radix`, a `+` is allowed
             // as the first of them.
-            let digit = |i: usize| buf.get(i).and_then(|&d| char::from(d).to_digit(16));
-            let high = if buf.get(read) == Some(&b'+') {
-                Some(0)
-            } else {
-                digit(read)
-            };
-            byte = high
-                .zip(digit(read + 1))
-                .map(|(h, l)| h << 4 | l)
-                .filter(|&v| v < 0x80)
-                .ok_or(MigrationError::InvalidData("bad percent-encoding"))?
-                as u8;
-            read += 2;
+            byte = 0;
+            for first in [true, false] {
+                let d = char::from(*buf.get(read).unwrap_or(&0));
+                read += 1;
+                byte = byte << 4
+                    | match d.to_digit(16) {
+                        Some(v) => v,
+                        None if first && d == '+' => 0,
+                        None => 0x80,
+                    };
+            }
+            if byte >= 0x80 {
+                return Err(MigrationError::InvalidData("bad percent-encoding"));
+            }
         }
-        buf[len] = byte;
+        buf[len] = byte as u8;
         len += 1;
     }
     let len = base64::decode_in_place(&mut buf[..len])
