@@ -58,40 +58,52 @@ pub(crate) fn encode_into(data: &[u8], out: &mut String) {
     }
 }
 
-/// Decodes standard base64 in place: the bytes of `buf` are the text, and on success its
-/// first `n` bytes are the decoded data and `Some(n)` is returned (the rest is left as it
-/// was). Padding is optional, but when present it must be correct; any other character
-/// (including whitespace and the URL-safe `-`/`_`) and non-zero unused bits are rejected.
+/// A decoder of standard base64 text fed one byte at a time. Padding is optional, but when
+/// present it must be correct; any other character (including whitespace and the URL-safe
+/// `-`/`_`) and non-zero unused bits are rejected.
 #[cfg_attr(not(feature = "migration"), allow(dead_code))]
-pub(crate) fn decode_in_place(buf: &mut [u8]) -> Option<usize> {
-    let len = buf.len();
-    // Each output byte is written at or before the symbol being read: never overtakes it.
-    let (mut acc, mut bits, mut n, mut padding) = (0u32, 0u32, 0usize, 0usize);
-    for i in 0..len {
-        let c = buf[i];
+#[derive(Default)]
+pub(crate) struct Decoder {
+    acc: u32,
+    bits: u32,
+    len: usize,
+    padding: usize,
+    bad: bool,
+}
+
+#[cfg_attr(not(feature = "migration"), allow(dead_code))]
+impl Decoder {
+    /// Takes the next byte of the text; returns the next decoded byte once it is complete.
+    pub(crate) fn push(&mut self, c: u8) -> Option<u8> {
+        self.len += 1;
         if c == b'=' {
-            padding += 1;
-            continue;
-        }
-        if padding > 0 {
+            self.padding += 1;
             return None;
         }
-        acc = (acc << 6 | value(c)?) & 0xFFFF;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            buf[n] = (acc >> bits) as u8;
-            n += 1;
+        match value(c) {
+            // Nothing may follow the padding.
+            Some(v) if self.padding == 0 => {
+                self.acc = (self.acc << 6 | v) & 0xFFFF;
+                self.bits += 6;
+            }
+            _ => self.bad = true,
         }
+        (self.bits >= 8).then(|| {
+            self.bits -= 8;
+            (self.acc >> self.bits) as u8
+        })
     }
-    // At most two `=`, only at the end of a whole 4-character group, never a lone symbol
-    // in the last group, and the bits left over after the last whole byte are zero
-    // (canonical encoding).
-    let valid = padding <= 2
-        && (padding == 0 || len.is_multiple_of(4))
-        && (len - padding) % 4 != 1
-        && acc & ((1 << bits) - 1) == 0;
-    valid.then_some(n)
+
+    /// Whether the whole text was valid: at most two `=`, only at the end of a whole
+    /// 4-character group, never a lone symbol in the last group, and the bits left over
+    /// after the last whole byte zero (canonical encoding).
+    pub(crate) fn valid(&self) -> bool {
+        !self.bad
+            && self.padding <= 2
+            && (self.padding == 0 || self.len.is_multiple_of(4))
+            && (self.len - self.padding) % 4 != 1
+            && self.acc & ((1 << self.bits) - 1) == 0
+    }
 }
 
 #[cfg(test)]
@@ -100,10 +112,9 @@ mod tests {
     use alloc::vec::Vec;
 
     fn decode(text: &str) -> Option<Vec<u8>> {
-        let mut buf = text.as_bytes().to_vec();
-        let n = decode_in_place(&mut buf)?;
-        buf.truncate(n);
-        Some(buf)
+        let mut decoder = Decoder::default();
+        let bytes: Vec<u8> = text.bytes().filter_map(|c| decoder.push(c)).collect();
+        decoder.valid().then_some(bytes)
     }
 
     /// RFC 4648 section 10 test vectors.

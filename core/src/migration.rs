@@ -241,11 +241,9 @@ fn small(n: u64) -> Result<u32, MigrationError> {
 /// The decoded `data` of a migration URI (it holds the secrets: wiped on drop).
 fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     const SCHEME: &str = "otpauth-migration://offline?";
-    let query = uri
-        .as_bytes()
-        .get(..SCHEME.len())
-        .filter(|head| head.eq_ignore_ascii_case(SCHEME.as_bytes()))
-        .and_then(|_| uri.get(SCHEME.len()..))
+    let (_, query) = uri
+        .split_at_checked(SCHEME.len())
+        .filter(|(head, _)| head.eq_ignore_ascii_case(SCHEME))
         .ok_or(MigrationError::InvalidUri)?;
     let mut data = None;
     for pair in uri::split(query, b'&') {
@@ -257,8 +255,9 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
         }
     }
     let mut buf = Zeroizing::new(data.ok_or(MigrationError::InvalidUri)?.as_bytes().to_vec());
-    // Percent-decode in place (the value is base64, so `+` is a plus, never a space), then
-    // base64-decode in place: each step writes at or before where it reads.
+    // Percent-decode (the value is base64, so `+` is a plus, never a space) and base64-decode
+    // in one pass, in place: the decoded bytes are written behind the text being read.
+    let mut text = base64::Decoder::default();
     let (mut read, mut len) = (0, 0);
     while let Some(&c) = buf.get(read) {
         read += 1;
@@ -281,11 +280,14 @@ fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
                 return Err(MigrationError::InvalidData("bad percent-encoding"));
             }
         }
-        buf[len] = byte as u8;
-        len += 1;
+        if let Some(decoded) = text.push(byte as u8) {
+            buf[len] = decoded;
+            len += 1;
+        }
     }
-    let len = base64::decode_in_place(&mut buf[..len])
-        .ok_or(MigrationError::InvalidData("data is not base64"))?;
+    if !text.valid() {
+        return Err(MigrationError::InvalidData("data is not base64"));
+    }
     buf.truncate(len);
     Ok(buf)
 }
