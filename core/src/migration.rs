@@ -241,20 +241,19 @@ fn small(n: u64) -> Result<u32, MigrationError> {
 /// The decoded `data` of a migration URI (it holds the secrets: wiped on drop).
 fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     const SCHEME: &str = "otpauth-migration://offline?";
+    const DATA: &str = "data=";
     let (_, query) = uri
         .split_at_checked(SCHEME.len())
         .filter(|(head, _)| head.eq_ignore_ascii_case(SCHEME))
         .ok_or(MigrationError::InvalidUri)?;
     let mut data = None;
     for pair in uri::split(query, b'&') {
-        if let Some(value) = pair.strip_prefix("data=") {
-            if data.is_some() {
-                return Err(MigrationError::InvalidUri);
-            }
-            data = Some(value);
+        if pair.starts_with(DATA) && data.replace(pair).is_some() {
+            return Err(MigrationError::InvalidUri);
         }
     }
-    let mut buf = Zeroizing::new(data.ok_or(MigrationError::InvalidUri)?.as_bytes().to_vec());
+    let data = data.ok_or(MigrationError::InvalidUri)?.as_bytes();
+    let mut buf = Zeroizing::new(data.get(DATA.len()..).unwrap_or_default().to_vec());
     // Percent-decode (the value is base64, so `+` is a plus, never a space) and base64-decode
     // in one pass, in place: the decoded bytes are written behind the text being read.
     let mut text = base64::Decoder::default();
