@@ -75,7 +75,8 @@ pub fn import_batch(uri: &str) -> Result<Batch, MigrationError> {
             _ => {}
         }
     }
-    if batch.batch_size == 0 || batch.batch_index >= batch.batch_size {
+    // Also refuses a size of 0.
+    if batch.batch_index >= batch.batch_size {
         return Err(MigrationError::InvalidData(
             "batch index outside batch size",
         ));
@@ -213,9 +214,7 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
     // The app writes the name as "Issuer:account" or just "account".
     let account = match uri::split_once(name, b':') {
         Some((prefix, account)) if issuer.is_empty() || prefix == issuer => {
-            if issuer.is_empty() {
-                issuer = prefix;
-            }
+            issuer = prefix;
             uri::trim_start_spaces(account)
         }
         _ => name,
