@@ -99,8 +99,12 @@ pub fn export(
             "at least one account per batch",
         ));
     }
-    let chunks: Vec<&[KeyUri]> = keys.chunks(per_batch).collect();
-    let size = u64::try_from(chunks.len().max(1))
+    // No keys is one empty batch: it imports back as no keys.
+    let mut chunks: Vec<&[KeyUri]> = keys.chunks(per_batch).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+    let size = u64::try_from(chunks.len())
         .map_err(|_| MigrationError::Unexportable("too many batches"))?;
     let mut out = Vec::with_capacity(chunks.len());
     for (index, chunk) in chunks.iter().enumerate() {
