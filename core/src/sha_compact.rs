@@ -151,7 +151,11 @@ pub(crate) fn sha1(state: &mut State, block: &[u8; MAX_BLOCK]) {
 /// cut back to 32 bits after every sum.
 pub(crate) fn sha2(state: &mut State, block: &[u8; MAX_BLOCK], wide: bool) {
     let r = &ROTATIONS[usize::from(wide)];
-    let (bits, mask) = if wide { (64, u64::MAX) } else { (32, 0xffff_ffff) };
+    let (bits, mask) = if wide {
+        (64, u64::MAX)
+    } else {
+        (32, 0xffff_ffff)
+    };
     let cut = |x: u64| x & mask;
     let rotr = |x: u64, n: u8| (x >> n | x << (bits - n)) & mask;
     // Σ (`i` 0 or 3) rotates three times; σ (`i` 6 or 9) rotates twice and shifts.
