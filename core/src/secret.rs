@@ -132,7 +132,20 @@ impl Secret {
     /// The secret as upper-case RFC 4648 base32 without padding, the form key URIs use.
     /// The returned string is wiped when dropped.
     pub fn to_base32(&self) -> Zeroizing<String> {
-        let mut out = Vec::with_capacity(self.bytes.len().div_ceil(5) * 8);
+        let mut out = Vec::with_capacity(self.base32_len());
+        self.write_base32(&mut out);
+        // Only the alphabet's ASCII was written.
+        Zeroizing::new(String::from_utf8(out).unwrap_or_default())
+    }
+
+    /// The length of [`Secret::to_base32`]'s text.
+    pub(crate) fn base32_len(&self) -> usize {
+        (self.bytes.len() * 8).div_ceil(5)
+    }
+
+    /// Appends [`Secret::to_base32`]'s text to `out`, which the caller sizes so that it
+    /// does not move (leaving a copy behind).
+    pub(crate) fn write_base32(&self, out: &mut Vec<u8>) {
         let mut acc: u32 = 0;
         let mut bits = 0u32;
         for &b in &self.bytes {
@@ -148,8 +161,6 @@ impl Secret {
             out.push(ALPHABET[((acc << (5 - bits)) & 31) as usize]);
         }
         acc.zeroize();
-        // Only the alphabet's ASCII was written.
-        Zeroizing::new(String::from_utf8(out).unwrap_or_default())
     }
 
     /// The raw secret bytes. Handle with care: do not log or persist them unencrypted.

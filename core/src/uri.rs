@@ -320,8 +320,14 @@ impl KeyUri {
         let (mut digits_buf, mut number_buf) = ([0u8; 20], [0u8; 20]);
         let digits = decimal_digits(u64::from(self.digits.get()), &mut digits_buf);
         let number = decimal_digits(number, &mut number_buf);
-        let secret = self.secret.to_base32();
-        let mut out = Vec::with_capacity(96);
+        // Room for the longest text (every name character percent-encoded), so that the
+        // buffer never moves and leaves no copy of the secret behind.
+        let issuer_len = self.issuer.as_ref().map_or(0, String::len);
+        let mut room = 96 + 6 * issuer_len + 3 * self.account.len() + self.secret.base32_len();
+        for (name, value) in &self.params {
+            room += 2 + 3 * (name.len() + value.len());
+        }
+        let mut out = Vec::with_capacity(room);
         let mut put = |before: &str, value: &[u8], after: &str, label: bool| {
             write_part(&mut out, before, value, after, label);
         };
@@ -332,7 +338,10 @@ impl KeyUri {
             put("", issuer.as_bytes(), ":", true);
         }
         put("", self.account.as_bytes(), "?secret=", true);
-        put("", secret.as_bytes(), "", false);
+        self.secret.write_base32(&mut out);
+        let mut put = |before: &str, value: &[u8], after: &str, label: bool| {
+            write_part(&mut out, before, value, after, label);
+        };
         if let Some(issuer) = &self.issuer {
             put("&issuer=", issuer.as_bytes(), "", false);
         }
