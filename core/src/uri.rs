@@ -484,11 +484,12 @@ fn strip_prefix_ignoring_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     is_ignoring_case(head, prefix).then_some(tail)
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
+/// The value of the hex digit `b`, if it is one.
+fn hex(b: Option<&u8>) -> Option<u8> {
+    match *b? {
+        b @ b'0'..=b'9' => Some(b - b'0'),
+        b @ b'a'..=b'f' => Some(b - b'a' + 10),
+        b @ b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
 }
@@ -496,28 +497,22 @@ fn hex(b: u8) -> Option<u8> {
 /// Decodes `%XX` escapes (and `+` as a space in query components) into UTF-8 text.
 fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
     let bytes = s.as_bytes();
+    // Never more bytes out than in: the buffer does not move.
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                match (bytes.get(i + 1), bytes.get(i + 2)) {
-                    (Some(&h), Some(&l)) if let (Some(h), Some(l)) = (hex(h), hex(l)) => {
-                        out.push(h << 4 | l)
-                    }
-                    _ => return Err(UriError::InvalidUri("bad percent-encoding")),
-                }
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+        let mut b = bytes[i];
+        i += 1;
+        if b == b'%' {
+            let (Some(h), Some(l)) = (hex(bytes.get(i)), hex(bytes.get(i + 1))) else {
+                return Err(UriError::InvalidUri("bad percent-encoding"));
+            };
+            b = h << 4 | l;
+            i += 2;
+        } else if b == b'+' && plus_is_space {
+            b = b' ';
         }
+        out.push(b);
     }
     String::from_utf8(out).map_err(|_| UriError::InvalidUri("percent-encoding is not UTF-8"))
 }
