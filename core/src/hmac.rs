@@ -25,8 +25,8 @@ pub(crate) type State = [u32; 16];
 
 /// What HMAC needs of one hash.
 pub(crate) struct Hash {
-    /// Block length in bytes: 64, or 128 for SHA-512.
-    block: usize,
+    /// Whether blocks have 128 bytes (SHA-512) rather than 64.
+    wide: bool,
     /// Digest length in bytes.
     digest: usize,
     /// The initial state.
@@ -59,14 +59,14 @@ const fn state64(words: &[u64; 8]) -> State {
 }
 
 pub(crate) const SHA1: Hash = Hash {
-    block: 64,
+    wide: false,
     digest: 20,
     iv: state32(&[0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]),
     compress: compress::sha1,
 };
 
 pub(crate) const SHA256: Hash = Hash {
-    block: 64,
+    wide: false,
     digest: 32,
     iv: state32(&[
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
@@ -76,7 +76,7 @@ pub(crate) const SHA256: Hash = Hash {
 };
 
 pub(crate) const SHA512: Hash = Hash {
-    block: 128,
+    wide: true,
     digest: 64,
     iv: state64(&[
         0x6a09e667f3bcc908,
@@ -190,7 +190,7 @@ impl KeyedHmac {
     fn with_hash(hash: &'static Hash, key: &[u8]) -> KeyedHmac {
         // The key as one block: hashed first when longer than a block, then zero-padded.
         let mut block = [0u8; MAX_BLOCK];
-        if key.len() > hash.block {
+        if key.len() > hash.block() {
             let mut digest = hash.finish(hash.iv, 0, key, &mut block);
             block = [0u8; MAX_BLOCK];
             write_digest(&mut block, &digest);
@@ -210,10 +210,10 @@ impl KeyedHmac {
     pub(crate) fn truncated(&self, counter: u64) -> u32 {
         let hash = self.hash;
         let (mut block, mut digest) = ([0u8; MAX_BLOCK], [0u8; MAX_BLOCK]);
-        let inner = hash.finish(self.inner, hash.block, &counter.to_be_bytes(), &mut block);
+        let inner = hash.finish(self.inner, hash.block(), &counter.to_be_bytes(), &mut block);
         write_digest(&mut digest, &inner);
         let len = hash.digest;
-        let outer = hash.finish(self.outer, hash.block, &digest[..len], &mut block);
+        let outer = hash.finish(self.outer, hash.block(), &digest[..len], &mut block);
         write_digest(&mut digest, &outer);
         let offset = usize::from(digest[len - 1] & 0x0f);
         let word = [
@@ -234,6 +234,13 @@ impl Drop for KeyedHmac {
 }
 
 impl Hash {
+    /// The block length in bytes (a constant of two values, so no index can overrun a
+    /// block buffer).
+    #[inline(always)]
+    fn block(&self) -> usize {
+        if self.wide { MAX_BLOCK } else { 64 }
+    }
+
     /// The state after `message`, which follows `done` bytes already compressed into
     /// `state`, with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): the 0x80 byte, zeros, and the
     /// bit length of everything in the last 8 bytes of the last block. Its first `digest`
@@ -247,7 +254,7 @@ impl Hash {
         message: &[u8],
         block: &mut [u8; MAX_BLOCK],
     ) -> State {
-        let n = self.block;
+        let n = self.block();
         let bits = (done as u64 + message.len() as u64) * 8;
         let mut rest = message;
         loop {
