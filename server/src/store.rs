@@ -476,6 +476,27 @@ const LOCK_USER: [&str; 2] = [
 const RESET_FAILURES: &str =
     "UPDATE users_state SET failures = 0, last_lock_secs = 0 WHERE user_id = $1";
 const COUNT_ACTIVE: &str = "SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status = 'active'";
+
+/// Takes the [`LOCK_USER`] lock of `$user_id` in the transaction `$tx`.
+macro_rules! lock_user_in {
+    ($tx:expr, $user_id:expr) => {
+        async {
+            for sql in LOCK_USER {
+                sqlx::query(sql).bind($user_id).execute(&mut *$tx).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+    };
+}
+
+/// How many active devices `$user_id` has, read in the transaction `$tx`.
+macro_rules! count_active_in {
+    ($tx:expr, $user_id:expr) => {
+        sqlx::query_scalar::<_, i64>(COUNT_ACTIVE)
+            .bind($user_id)
+            .fetch_one(&mut *$tx)
+    };
+}
 const DELETE_CODES: &str = "DELETE FROM backup_codes WHERE user_id = $1";
 const INSERT_CODE: &str =
     "INSERT INTO backup_codes (user_id, key_id, hash, created_at) VALUES ($1, $2, $3, $4)";
@@ -705,9 +726,7 @@ impl Store {
                         AND status = 'pending' AND pairing_expires_at > $1 AND last_step < $2";
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            for sql in LOCK_USER {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
+            lock_user_in!(tx, user_id).await?;
             let done = sqlx::query(activate)
                 .bind(now)
                 .bind(step)
@@ -721,10 +740,7 @@ impl Store {
                 tx.rollback().await?;
                 return Ok::<_, sqlx::Error>(Activation::NotActivated);
             }
-            let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let active = count_active_in!(tx, user_id).await?;
             let codes_issued = active == 1;
             if codes_issued {
                 sqlx::query(DELETE_CODES).bind(user_id).execute(&mut *tx).await?;
@@ -761,13 +777,8 @@ impl Store {
     ) -> Result<bool> {
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            for sql in LOCK_USER {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
-            let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            lock_user_in!(tx, user_id).await?;
+            let active = count_active_in!(tx, user_id).await?;
             if active == 0 {
                 tx.rollback().await?;
                 return Ok::<_, sqlx::Error>(false);
@@ -849,9 +860,7 @@ impl Store {
             let mut evicted = Vec::new();
             // The user's row before the code's: the lock order of every LOCK_USER transaction.
             if settle.is_some() || reset_failures {
-                for sql in LOCK_USER {
-                    sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-                }
+                lock_user_in!(tx, user_id).await?;
             }
             if let Some(settle) = settle {
                 match settle_in!(tx, settle, now).await? {
@@ -932,9 +941,7 @@ impl Store {
         let sql = advance_sql(1);
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            for sql in LOCK_USER {
-                sqlx::query(sql).bind(&event.user_id).execute(&mut *tx).await?;
-            }
+            lock_user_in!(tx, &event.user_id).await?;
             let evicted = match settle_in!(tx, settle, now).await? {
                 Some(ids) => ids,
                 None => {
@@ -1026,9 +1033,7 @@ impl Store {
         let sql = "DELETE FROM devices WHERE user_id = $1 AND id = $2 RETURNING status";
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            for sql in LOCK_USER {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
+            lock_user_in!(tx, user_id).await?;
             let status: Option<String> = sqlx::query_scalar(sql)
                 .bind(user_id)
                 .bind(device_id)
@@ -1041,10 +1046,7 @@ impl Store {
             tx.insert_event(event).await?;
             let mut deletion = Deletion::Removed;
             if status == "active" {
-                let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
-                    .bind(user_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let active = count_active_in!(tx, user_id).await?;
                 if active == 0 {
                     let removed = Removed {
                         devices: 1,
@@ -1301,13 +1303,8 @@ impl Store {
     pub async fn disable_mfa(&self, user_id: &str, event: &Event) -> Result<Option<Removed>> {
         Ok(on_writer!(self, pool => async {
             let mut tx = pool.begin().await?;
-            for sql in LOCK_USER {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
-            let active: i64 = sqlx::query_scalar(COUNT_ACTIVE)
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            lock_user_in!(tx, user_id).await?;
+            let active = count_active_in!(tx, user_id).await?;
             if active == 0 {
                 tx.rollback().await?;
                 return Ok::<_, sqlx::Error>(None);

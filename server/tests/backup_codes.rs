@@ -44,16 +44,7 @@ fn assert_format(codes: &[Value], n: usize) -> Vec<String> {
 
 /// Pairs and confirms a device; returns (device id, secret, the confirm reply).
 async fn confirm(app: &TestApp, user: &str) -> (String, String, Reply) {
-    let (id, secret) = app.pair(user).await;
-    let r = app
-        .call(
-            Method::POST,
-            &format!("/v1/users/{user}/devices/{id}/confirm"),
-            Some(SERVICE_KEY),
-            Some(json!({"code": totp_sha1(&secret, app.now())})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let (id, secret, r) = app.pair_confirmed(user).await;
     assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
     (id, secret, r)
 }

@@ -15,41 +15,10 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
-const B64URL: base64::engine::general_purpose::GeneralPurpose =
-    base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-/// Enables MFA for `user`; returns the device secret and the backup codes.
-async fn enable(app: &TestApp, user: &str) -> (String, Vec<String>) {
-    let (id, secret) = app.pair(user).await;
-    let r = app
-        .call(
-            Method::POST,
-            &format!("/v1/users/{user}/devices/{id}/confirm"),
-            Some(SERVICE_KEY),
-            Some(json!({"code": totp_sha1(&secret, app.now())})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let codes = r.json["backup_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_string())
-        .collect();
-    (secret, codes)
-}
-
+/// A challenge for `user` with a client ip and user agent in the body.
 async fn create(app: &TestApp, user: &str) -> String {
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/challenges",
-            Some(SERVICE_KEY),
-            Some(json!({"user_id": user, "ip": "203.0.113.9", "user_agent": "Firefox/140"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json["challenge_id"].as_str().unwrap().to_string()
+    app.create_challenge(json!({"user_id": user, "ip": "203.0.113.9", "user_agent": "Firefox/140"}))
+        .await
 }
 
 async fn verify(app: &TestApp, id: &str, body: Value) -> Reply {
@@ -153,7 +122,7 @@ async fn create_shape_and_errors(db: Db) {
     )
     .await
     .assert_error(StatusCode::CONFLICT, "conflict");
-    enable(&app, "alice").await;
+    app.enable("alice").await;
     let r = app
         .call(
             Method::POST,
@@ -279,7 +248,7 @@ async fn create_shape_and_errors(db: Db) {
         c.backup_codes_count = 1;
     })
     .await;
-    let (_, codes) = enable(&short, "carol").await;
+    let (_, codes) = short.enable("carol").await;
     let r = short
         .call(
             Method::POST,
@@ -303,7 +272,7 @@ async fn create_shape_and_errors(db: Db) {
 
 async fn verify_with_totp(db: Db) {
     let app = TestApp::with(db, |c| c.issuer = "Acme".into()).await;
-    let (secret, _) = enable(&app, "alice").await;
+    let (secret, _) = app.enable("alice").await;
     let id = create(&app, "alice").await;
     app.clock.advance(30);
     let code = totp_sha1(&secret, app.now());
@@ -389,7 +358,7 @@ async fn verify_with_totp(db: Db) {
 
 async fn verify_with_backup_code(db: Db) {
     let app = TestApp::with(db, |c| c.assertion_lifetime_secs = 60).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let id = create(&app, "alice").await;
     let r = verify(&app, &id, json!({"backup_code": codes[3].to_uppercase()})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -434,7 +403,7 @@ async fn verify_with_backup_code(db: Db) {
         2
     );
     // Another user's code is not this user's.
-    let (_, bobs) = enable(&app, "bob").await;
+    let (_, bobs) = app.enable("bob").await;
     verify(&app, &next, json!({"backup_code": bobs[0]}))
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code");
@@ -444,7 +413,7 @@ async fn verify_with_backup_code(db: Db) {
 
 async fn verify_request_errors(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (secret, codes) = enable(&app, "alice").await;
+    let (secret, codes) = app.enable("alice").await;
     let id = create(&app, "alice").await;
     let code = totp_sha1(&secret, app.now() + 30);
     for body in [
@@ -502,7 +471,7 @@ async fn verify_request_errors(db: Db) {
 
 async fn five_attempts_then_failed(db: Db) {
     let app = TestApp::with(db, |c| c.lockout_max_failures = 100).await;
-    let (secret, codes) = enable(&app, "alice").await;
+    let (secret, codes) = app.enable("alice").await;
     let id = create(&app, "alice").await;
     let wrong = wrong_code(&app, &secret);
     for i in 0..5 {
@@ -558,7 +527,7 @@ async fn five_attempts_then_failed(db: Db) {
 
 async fn lockout_applies(db: Db) {
     let app = TestApp::with(db, |c| c.lockout_max_failures = 3).await;
-    let (secret, _) = enable(&app, "alice").await;
+    let (secret, _) = app.enable("alice").await;
     let wrong = wrong_code(&app, &secret);
     // Failures elsewhere count: two on POST verify, the third in the challenge locks.
     for _ in 0..2 {
@@ -594,7 +563,7 @@ async fn lockout_applies(db: Db) {
 
 async fn expiry(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (secret, codes) = enable(&app, "alice").await;
+    let (secret, codes) = app.enable("alice").await;
     let id = create(&app, "alice").await;
     let late = create(&app, "alice").await;
     app.clock.advance(299);
@@ -633,7 +602,7 @@ async fn expiry(db: Db) {
 
 async fn mfa_turned_off_after_creation(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (secret, _) = enable(&app, "alice").await;
+    let (secret, _) = app.enable("alice").await;
     let id = create(&app, "alice").await;
     let devices = app
         .call(
@@ -680,7 +649,7 @@ async fn mfa_turned_off_after_creation(db: Db) {
 /// codes are not spent.
 async fn twenty_at_once(db: Db) {
     let app = TestApp::with(db, |c| c.lockout_max_failures = 1000).await;
-    let (secret, codes) = enable(&app, "alice").await;
+    let (secret, codes) = app.enable("alice").await;
     let mut spent_before = 0;
     for round in 0..2 {
         let trusted_before = trusted_count(&app).await;
@@ -770,7 +739,7 @@ async fn trusted_count(app: &TestApp) -> usize {
 
 async fn jwks_and_rotation(db: Db) {
     let mut app = TestApp::with(db, |_| {}).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let r = app.call(Method::GET, "/v1/jwks.json", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
     let keys = r.json["keys"].as_array().unwrap();
@@ -840,7 +809,7 @@ async fn check_assertion_kid(app: &TestApp, jwt: &str, kid: &str) -> Value {
 /// Tampered, re-signed, unsigned and other-issuer tokens fail the independent check.
 async fn forged_assertions_fail(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let id = create(&app, "alice").await;
     let jwt = verify(&app, &id, json!({"backup_code": codes[0]}))
         .await
@@ -952,7 +921,7 @@ async fn events(app: &TestApp, user: &str) -> Vec<Value> {
 /// connection), and never a code, a token or the assertion.
 async fn audit_trail_of_a_login(db: Db) {
     let app = TestApp::with(db, |c| c.lockout_max_failures = 100).await;
-    let (secret, codes) = enable(&app, "alice").await;
+    let (secret, codes) = app.enable("alice").await;
     let before = events(&app, "alice").await.len();
     let backend: std::net::SocketAddr = "10.1.2.3:4567".parse().unwrap();
     let r = app
@@ -989,7 +958,7 @@ async fn audit_trail_of_a_login(db: Db) {
     let trusted_id = r.json["trusted_device"]["id"].as_str().unwrap().to_string();
     let mut secrets = vec![token, r.json["assertion"].as_str().unwrap().to_string()];
     // A second login with TOTP, from a challenge without ip or user agent.
-    let second = create_plain(&app, "alice").await;
+    let second = app.create_challenge(json!({"user_id": "alice"})).await;
     app.clock.advance(30);
     let code = totp_sha1(&secret, app.now());
     let r = verify(&app, &second, json!({"code": code})).await;
@@ -1005,7 +974,7 @@ async fn audit_trail_of_a_login(db: Db) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let third = create_plain(&app, "alice").await;
+    let third = app.create_challenge(json!({"user_id": "alice"})).await;
     let r = verify(
         &app,
         &third,
@@ -1029,7 +998,7 @@ async fn audit_trail_of_a_login(db: Db) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let pending = create_plain(&app, "alice").await;
+    let pending = app.create_challenge(json!({"user_id": "alice"})).await;
     app.clock.advance(30);
     let disable_code = totp_sha1(&secret, app.now());
     let r = app
@@ -1114,25 +1083,12 @@ async fn audit_trail_of_a_login(db: Db) {
     }
 }
 
-async fn create_plain(app: &TestApp, user: &str) -> String {
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/challenges",
-            Some(SERVICE_KEY),
-            Some(json!({"user_id": user})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json["challenge_id"].as_str().unwrap().to_string()
-}
-
 /// Each change is tried while its event cannot be written: 500 and nothing changed (no
 /// challenge, no code spent, no trusted device, no attempt counted, nothing revoked or
 /// removed); once events are written again, the same request succeeds.
 async fn events_share_the_transaction(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (secret, codes) = enable(&app, "alice").await;
+    let (secret, codes) = app.enable("alice").await;
     let internal = |r: Reply| r.assert_error(StatusCode::INTERNAL_SERVER_ERROR, "internal");
     let challenges = || count_rows(&app, "challenges");
     let trusted = || count_rows(&app, "trusted_devices");
@@ -1150,7 +1106,7 @@ async fn events_share_the_transaction(db: Db) {
     );
     assert_eq!(challenges().await, 0);
     fix_events(&app).await;
-    let id = create_plain(&app, "alice").await;
+    let id = app.create_challenge(json!({"user_id": "alice"})).await;
 
     let wrong = wrong_code(&app, &secret);
     break_events(&app, Some("challenge_failed")).await;

@@ -16,43 +16,16 @@ use serde_json::{Value, json};
 use twostep_server::store::Store;
 
 /// Enables MFA for `user` with a first device; its id, secret and the backup codes.
-async fn enable(app: &TestApp, user: &str) -> (String, String, Vec<String>) {
-    let (id, secret) = app.pair(user).await;
-    let r = app
-        .call(
-            Method::POST,
-            &format!("/v1/users/{user}/devices/{id}/confirm"),
-            Some(SERVICE_KEY),
-            Some(json!({"code": totp_sha1(&secret, app.now())})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let codes: Vec<String> = r.json["backup_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_string())
-        .collect();
+async fn enable_device(app: &TestApp, user: &str) -> (String, String, Vec<String>) {
+    let (id, secret, r) = app.pair_confirmed(user).await;
+    let codes = backup_codes(&r);
     assert_eq!(codes.len(), 10, "{}", r.text);
     (id, secret, codes)
 }
 
-async fn create_challenge(app: &TestApp, user: &str) -> String {
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/challenges",
-            Some(SERVICE_KEY),
-            Some(json!({"user_id": user})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json["challenge_id"].as_str().unwrap().to_string()
-}
-
 /// Passes a challenge with `backup_code`, remembering the device; the trusted-device token.
 async fn remember(app: &TestApp, user: &str, backup_code: &str) -> String {
-    let id = create_challenge(app, user).await;
+    let id = app.create_challenge(json!({"user_id": user})).await;
     let r = app
         .call(
             Method::POST,
@@ -166,13 +139,13 @@ async fn rows_of(app: &TestApp, user: &str) -> [i64; 4] {
 /// trusted token stays refused.
 async fn last_active_device_turns_mfa_off(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (a, secret_a, codes) = enable(&app, "alice").await;
+    let (a, secret_a, codes) = enable_device(&app, "alice").await;
     app.clock.advance(30);
     let (b, secret_b) = app.pair_active("alice").await;
     let token = remember(&app, "alice", &codes[0]).await;
-    let pending_challenge = create_challenge(&app, "alice").await;
+    let pending_challenge = app.create_challenge(json!({"user_id": "alice"})).await;
     // bob's second factor must not be touched by anything alice does.
-    let (_, _, bobs) = enable(&app, "bob").await;
+    let (_, _, bobs) = enable_device(&app, "bob").await;
     let bobs_token = remember(&app, "bob", &bobs[0]).await;
     let bob_rows = rows_of(&app, "bob").await;
     assert_eq!(bob_rows, [1, 10, 1, 0]);
@@ -376,9 +349,9 @@ async fn last_active_device_turns_mfa_off(db: Db) {
 /// be written, the removal fails (500) and nothing at all changes; then it succeeds.
 async fn one_transaction(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (a, _, codes) = enable(&app, "alice").await;
+    let (a, _, codes) = enable_device(&app, "alice").await;
     let token = remember(&app, "alice", &codes[0]).await;
-    create_challenge(&app, "alice").await;
+    app.create_challenge(json!({"user_id": "alice"})).await;
     let before = rows_of(&app, "alice").await;
     assert_eq!(before, [1, 10, 1, 1]);
     let events_before = events(&app, "alice").await.len();
@@ -405,11 +378,11 @@ async fn concurrent_removal_of_last_two(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
     for round in 0..8 {
         let user = format!("user{round}");
-        let (a, _, codes) = enable(&app, &user).await;
+        let (a, _, codes) = enable_device(&app, &user).await;
         app.clock.advance(30);
         let (b, _) = app.pair_active(&user).await;
         let token = remember(&app, &user, &codes[0]).await;
-        create_challenge(&app, &user).await;
+        app.create_challenge(json!({"user_id": &user})).await;
         assert_eq!(rows_of(&app, &user).await, [2, 10, 1, 1]);
         let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
         let (r1, r2) = tokio::join!(remove(&app, &user, first), remove(&app, &user, second));
@@ -427,7 +400,7 @@ async fn concurrent_removal_of_last_two(db: Db) {
             .collect();
         assert_eq!(kinds, ["mfa_disabled", "device_removed", "device_removed"]);
         // Re-enrolment afterwards: a fresh set, the old token still refused.
-        let (_, _, fresh) = enable(&app, &user).await;
+        let (_, _, fresh) = enable_device(&app, &user).await;
         assert!(fresh.iter().all(|c| !codes.contains(c)));
         assert!(!trusted(&app, &user, &token).await);
     }
@@ -442,7 +415,7 @@ async fn verify_racing_mfa_removal(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
     for round in 0..24 {
         let user = format!("racer{round}");
-        let (device, secret, codes) = enable(&app, &user).await;
+        let (device, secret, codes) = enable_device(&app, &user).await;
         app.clock.advance(30);
         let wrong = if totp_sha1(&secret, app.now()) == "000000" {
             "111111"

@@ -14,39 +14,8 @@ use common::*;
 use serde_json::{Value, json};
 use twostep_server::store::Store;
 
-const B64URL: base64::engine::general_purpose::GeneralPurpose =
-    base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-/// Enables MFA for `user`; returns the device secret and the backup codes.
-async fn enable(app: &TestApp, user: &str) -> (String, Vec<String>) {
-    let (id, secret) = app.pair(user).await;
-    let r = app
-        .call(
-            Method::POST,
-            &format!("/v1/users/{user}/devices/{id}/confirm"),
-            Some(SERVICE_KEY),
-            Some(json!({"code": totp_sha1(&secret, app.now())})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let codes = r.json["backup_codes"]
-        .as_array()
-        .map(|a| a.iter().map(|c| c.as_str().unwrap().to_string()).collect())
-        .unwrap_or_default();
-    (secret, codes)
-}
-
 async fn create(app: &TestApp, user: &str) -> String {
-    let r = app
-        .call(
-            Method::POST,
-            "/v1/challenges",
-            Some(SERVICE_KEY),
-            Some(json!({"user_id": user})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json["challenge_id"].as_str().unwrap().to_string()
+    app.create_challenge(json!({"user_id": user})).await
 }
 
 /// Passes a challenge for `user` with a backup code, remembering the device; the
@@ -98,8 +67,8 @@ async fn list(app: &TestApp, user: &str) -> Vec<Value> {
 
 async fn remember_check_revoke(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (_, codes) = enable(&app, "alice").await;
-    let (_, bobs) = enable(&app, "bob").await;
+    let (_, codes) = app.enable("alice").await;
+    let (_, bobs) = app.enable("bob").await;
     let t = remember(&app, "alice", &codes[0], Some("Firefox on the laptop")).await;
     assert_eq!(t.as_object().unwrap().len(), 3, "{t}");
     let token = t["token"].as_str().unwrap().to_string();
@@ -222,7 +191,7 @@ async fn remember_check_revoke(db: Db) {
 
 async fn expiry_and_lifetime(db: Db) {
     let app = TestApp::with(db, |c| c.trusted_device_lifetime_secs = 3600).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let t = remember(&app, "alice", &codes[0], None).await;
     assert_eq!(t["expires_at"], "2026-11-24T13:00:00Z");
     let token = t["token"].as_str().unwrap();
@@ -239,7 +208,7 @@ async fn expiry_and_lifetime(db: Db) {
 
 async fn errors(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let t = remember(&app, "alice", &codes[0], None).await;
     let token = t["token"].as_str().unwrap();
     let bob = user_token("bob", app.now() + 60);
@@ -336,7 +305,7 @@ async fn errors(db: Db) {
 /// At most 20 live trusted devices per user: the 21st revokes the oldest.
 async fn at_most_twenty(db: Db) {
     let app = TestApp::with(db, |c| c.backup_codes_count = 30).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let mut tokens = Vec::new();
     for code in &codes[..22] {
         app.clock.advance(1);
@@ -402,7 +371,7 @@ async fn disable_removes_everything(db: Db) {
     let app = TestApp::with(db, |c| c.lockout_max_failures = 100).await;
     let mut users = Vec::new();
     for user in ["alice", "bob"] {
-        let (secret, codes) = enable(&app, user).await;
+        let (secret, codes) = app.enable(user).await;
         app.clock.advance(30);
         let (_, _) = app.pair_active(user).await;
         app.pair(user).await;
@@ -536,7 +505,7 @@ async fn disable_removes_everything(db: Db) {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     assert_eq!(rows_of(&app.state.store, "bob").await, [0, 0, 0, 2]);
     // Enabling again starts clean: new codes, the old trusted tokens stay dead.
-    let (_, fresh) = enable(&app, "bob").await;
+    let (_, fresh) = app.enable("bob").await;
     assert_eq!(fresh.len(), 10);
     assert!(list(&app, "bob").await.is_empty());
     let r = app
@@ -553,7 +522,7 @@ async fn disable_removes_everything(db: Db) {
 /// A user token may disable with a backup code, which is then spent with everything else.
 async fn disable_with_backup_code(db: Db) {
     let app = TestApp::with(db, |_| {}).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let token = remember(&app, "alice", &codes[0], None).await["token"]
         .as_str()
         .unwrap()
@@ -586,7 +555,7 @@ fn wrong_totp(secret: &str, t: u64) -> String {
 /// Tokens survive a key rotation while their key stays in the ring.
 async fn rotation_keeps_tokens(db: Db) {
     let mut app = TestApp::with(db, |_| {}).await;
-    let (_, codes) = enable(&app, "alice").await;
+    let (_, codes) = app.enable("alice").await;
     let token = remember(&app, "alice", &codes[0], None).await["token"]
         .as_str()
         .unwrap()
@@ -661,7 +630,7 @@ async fn no_token_in_dump(db: Db) {
     let mut tokens = Vec::new();
     let mut backup = Vec::new();
     for user in ["alice", "bob", "carol"] {
-        let (_, codes) = enable(&app, user).await;
+        let (_, codes) = app.enable(user).await;
         for code in &codes[..3] {
             let t = remember(&app, user, code, Some("laptop")).await;
             tokens.push((user, t["token"].as_str().unwrap().to_string()));

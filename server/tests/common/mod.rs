@@ -268,8 +268,9 @@ impl TestApp {
         )
     }
 
-    /// Creates and confirms a device at the current time; returns (device id, secret).
-    pub async fn pair_active(&self, user: &str) -> (String, String) {
+    /// Creates and confirms a device at the current time (200 asserted); returns (device id,
+    /// secret, the confirm reply).
+    pub async fn pair_confirmed(&self, user: &str) -> (String, String, Reply) {
         let (id, secret) = self.pair(user).await;
         let code = totp_sha1(&secret, self.now());
         let r = self
@@ -281,7 +282,33 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        (id, secret, r)
+    }
+
+    /// Creates and confirms a device at the current time; returns (device id, secret).
+    pub async fn pair_active(&self, user: &str) -> (String, String) {
+        let (id, secret, _) = self.pair_confirmed(user).await;
         (id, secret)
+    }
+
+    /// Turns MFA on for `user` with a first device; returns its secret and the backup codes.
+    pub async fn enable(&self, user: &str) -> (String, Vec<String>) {
+        let (_, secret, r) = self.pair_confirmed(user).await;
+        (secret, backup_codes(&r))
+    }
+
+    /// `POST /v1/challenges` as the service with `body` (201 asserted); the challenge id.
+    pub async fn create_challenge(&self, body: Value) -> String {
+        let r = self
+            .call(
+                Method::POST,
+                "/v1/challenges",
+                Some(SERVICE_KEY),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.json["challenge_id"].as_str().unwrap().to_string()
     }
 
     pub async fn verify(&self, user: &str, code: &str) -> Reply {
@@ -561,6 +588,18 @@ impl Reply {
         );
     }
 }
+
+/// The `backup_codes` of a confirm or regenerate reply (absent: none).
+pub fn backup_codes(reply: &Reply) -> Vec<String> {
+    reply.json["backup_codes"]
+        .as_array()
+        .map(|a| a.iter().map(|c| c.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// base64url without padding (JWT parts, JWKS keys).
+pub const B64URL: base64::engine::general_purpose::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// An HS256 user token for `sub`, valid until `exp`.
 pub fn user_token(sub: &str, exp: u64) -> String {
