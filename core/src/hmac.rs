@@ -148,6 +148,12 @@ mod compress {
     }
 }
 
+/// Byte `i` of the big-endian state.
+#[inline(always)]
+fn byte(state: &State, i: usize) -> u8 {
+    (state[i / 4 % 16] >> (24 - 8 * (i % 4))) as u8
+}
+
 /// Writes the whole state big-endian to the first 64 bytes of `out`: the digest, then the
 /// zeros of the words the hash does not use.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
@@ -191,7 +197,7 @@ impl KeyedHmac {
         // The key as one block: hashed first when longer than a block, then zero-padded.
         let mut block = [0u8; MAX_BLOCK];
         if key.len() > hash.block() {
-            let mut digest = hash.finish(hash.iv, 0, key, &mut block);
+            let mut digest = hash.hash(key, &mut block);
             block = [0u8; MAX_BLOCK];
             write_digest(&mut block, &digest);
             digest.zeroize();
@@ -209,18 +215,20 @@ impl KeyedHmac {
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub(crate) fn truncated(&self, counter: u64) -> u32 {
         let hash = self.hash;
-        let (mut block, mut digest) = ([0u8; MAX_BLOCK], [0u8; MAX_BLOCK]);
-        let inner = hash.finish(self.inner, hash.block(), &counter.to_be_bytes(), &mut block);
-        write_digest(&mut digest, &inner);
-        let len = hash.digest;
-        let outer = hash.finish(self.outer, hash.block(), &digest[..len], &mut block);
-        write_digest(&mut digest, &outer);
-        let offset = usize::from(digest[len - 1] & 0x0f);
+        let n = hash.block();
+        let mut block = [0u8; MAX_BLOCK];
+        block[..8].copy_from_slice(&counter.to_be_bytes());
+        let inner = hash.last_block(self.inner, &mut block, 8, n + 8);
+        // The inner digest, then zeros: the words a hash does not use are zero.
+        let mut block = [0u8; MAX_BLOCK];
+        write_digest(&mut block, &inner);
+        let outer = hash.last_block(self.outer, &mut block, hash.digest, n + hash.digest);
+        let offset = usize::from(byte(&outer, hash.digest - 1) & 0x0f);
         let word = [
-            digest[offset],
-            digest[offset + 1],
-            digest[offset + 2],
-            digest[offset + 3],
+            byte(&outer, offset),
+            byte(&outer, offset + 1),
+            byte(&outer, offset + 2),
+            byte(&outer, offset + 3),
         ];
         u32::from_be_bytes(word) & 0x7fff_ffff
     }
@@ -241,41 +249,44 @@ impl Hash {
         if self.wide { MAX_BLOCK } else { 64 }
     }
 
-    /// The state after `message`, which follows `done` bytes already compressed into
-    /// `state`, with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): the 0x80 byte, zeros, and the
-    /// bit length of everything in the last 8 bytes of the last block. Its first `digest`
-    /// bytes, big-endian, are the digest. `block` is the working buffer: the caller wipes
-    /// it when the message is secret.
+    /// The state after `message` with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): its first
+    /// `digest` bytes, big-endian, are the digest. `block` is the working buffer: the
+    /// caller wipes it when the message is secret.
+    fn hash(&self, message: &[u8], block: &mut [u8; MAX_BLOCK]) -> State {
+        let n = self.block();
+        let mut state = self.iv;
+        let mut chunks = message.chunks_exact(n);
+        for chunk in &mut chunks {
+            block[..n].copy_from_slice(chunk);
+            (self.compress)(&mut state, block);
+        }
+        let rest = chunks.remainder();
+        *block = [0u8; MAX_BLOCK];
+        block[..rest.len()].copy_from_slice(rest);
+        self.last_block(state, block, rest.len(), message.len())
+    }
+
+    /// The state after the last block of a message of `total` bytes, whose last `len`
+    /// bytes begin `block` and are followed by zeros: the padding (the 0x80 byte, zeros,
+    /// and the bit length at the end of the block, which takes a block of its own when
+    /// there is no room for it after the 0x80 byte) is added and compressed in.
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn finish(
+    fn last_block(
         &self,
         mut state: State,
-        done: usize,
-        message: &[u8],
         block: &mut [u8; MAX_BLOCK],
+        len: usize,
+        total: usize,
     ) -> State {
         let n = self.block();
-        let bits = (done as u64 + message.len() as u64) * 8;
-        let mut rest = message;
-        loop {
-            let (chunk, after) = rest.split_at(rest.len().min(n));
-            *block = [0u8; MAX_BLOCK];
-            block[..chunk.len()].copy_from_slice(chunk);
-            rest = after;
-            if chunk.len() == n {
-                (self.compress)(&mut state, block);
-                continue;
-            }
-            block[chunk.len()] = 0x80;
-            // No room for the length after the 0x80 byte: it goes in a block of its own.
-            if chunk.len() >= n - n / 8 {
-                (self.compress)(&mut state, block);
-                *block = [0u8; MAX_BLOCK];
-            }
-            block[n - 8..n].copy_from_slice(&bits.to_be_bytes());
+        block[len] = 0x80;
+        if len >= n - n / 8 {
             (self.compress)(&mut state, block);
-            return state;
+            *block = [0u8; MAX_BLOCK];
         }
+        block[n - 8..n].copy_from_slice(&(total as u64 * 8).to_be_bytes());
+        (self.compress)(&mut state, block);
+        state
     }
 
     /// XORs the key block with `pad` in place and returns the state after compressing it.
@@ -315,7 +326,7 @@ mod tests {
 
     fn digest(hash: &Hash, message: &[u8]) -> Vec<u8> {
         let mut block = [0u8; MAX_BLOCK];
-        let state = hash.finish(hash.iv, 0, message, &mut block);
+        let state = hash.hash(message, &mut block);
         write_digest(&mut block, &state);
         block[..hash.digest].to_vec()
     }
