@@ -255,12 +255,13 @@ impl Hash {
     fn hash(&self, message: &[u8], block: &mut [u8; MAX_BLOCK]) -> State {
         let n = self.block();
         let mut state = self.iv;
-        let mut chunks = message.chunks_exact(n);
-        for chunk in &mut chunks {
+        let mut rest = message;
+        while rest.len() >= n {
+            let (chunk, after) = rest.split_at(n);
             block[..n].copy_from_slice(chunk);
             (self.compress)(&mut state, block);
+            rest = after;
         }
-        let rest = chunks.remainder();
         *block = [0u8; MAX_BLOCK];
         block[..rest.len()].copy_from_slice(rest);
         self.last_block(state, block, rest.len(), message.len())

@@ -211,7 +211,11 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
         if !b.is_ascii_digit() {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        let digit = u64::from(b - b'0');
+        if n > (u64::MAX - digit) / 10 {
+            return None;
+        }
+        n = n * 10 + digit;
     }
     Some(n)
 }
