@@ -1,9 +1,31 @@
 //! RFC 4648 base64 with the standard alphabet, for `data:` URLs and migration payloads.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// The symbol of the low six bits of `v` in the standard alphabet, computed rather than
+/// looked up (no table in the binary).
+fn symbol(v: u32) -> char {
+    let v = (v & 63) as u8;
+    char::from(match v {
+        0..=25 => b'A' + v,
+        26..=51 => v + (b'a' - 26),
+        52..=61 => v - (52 - b'0'),
+        62 => b'+',
+        _ => b'/',
+    })
+}
+
+/// The value of a standard-alphabet symbol, `None` for anything else.
+fn value(c: u8) -> Option<u32> {
+    Some(u32::from(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - (b'a' - 26),
+        b'0'..=b'9' => c + (52 - b'0'),
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    }))
+}
 
 /// Encodes `data` as padded standard base64.
 #[cfg_attr(not(feature = "migration"), allow(dead_code))]
@@ -16,82 +38,84 @@ pub(crate) fn encode(data: &[u8]) -> String {
 /// Appends the padded standard base64 of `data` to `out`.
 #[cfg_attr(not(feature = "qr"), allow(dead_code))]
 pub(crate) fn encode_into(data: &[u8], out: &mut String) {
-    let symbol = |v: u32| char::from(ALPHABET[(v & 63) as usize]);
-    let mut chunks = data.chunks_exact(3);
-    for c in &mut chunks {
-        let v = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
-        for shift in [18, 12, 6, 0] {
-            out.push(symbol(v >> shift));
+    // Bits flow through `acc` eight in, six out; shifting left drops the spent high bits.
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &byte in data {
+        acc = acc << 8 | u32::from(byte);
+        bits += 8;
+        while bits >= 6 {
+            bits -= 6;
+            out.push(symbol(acc >> bits));
         }
     }
-    let rest = chunks.remainder();
-    if let Some(&first) = rest.first() {
-        let second = rest.get(1).copied();
-        let v = u32::from(first) << 16 | u32::from(second.unwrap_or(0)) << 8;
-        out.push(symbol(v >> 18));
-        out.push(symbol(v >> 12));
-        out.push(if second.is_some() {
-            symbol(v >> 6)
-        } else {
-            '='
-        });
+    if bits > 0 {
+        out.push(symbol(acc << (6 - bits)));
+        // 2 bits left over need "==", 4 need "=".
         out.push('=');
+        if bits == 2 {
+            out.push('=');
+        }
     }
 }
 
-/// Decodes standard base64. Padding is optional, but when present it must be correct;
-/// any other character (including whitespace and the URL-safe `-`/`_`) and non-zero
-/// unused bits are rejected.
+/// A decoder of standard base64 text fed one byte at a time. Padding is optional, but when
+/// present it must be correct; any other character (including whitespace and the URL-safe
+/// `-`/`_`) and non-zero unused bits are rejected.
 #[cfg_attr(not(feature = "migration"), allow(dead_code))]
-pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    let body = match bytes {
-        [rest @ .., b'=', b'='] => {
-            if !bytes.len().is_multiple_of(4) {
-                return None;
+#[derive(Default)]
+pub(crate) struct Decoder {
+    acc: u32,
+    bits: u32,
+    len: usize,
+    padding: usize,
+    bad: bool,
+}
+
+#[cfg_attr(not(feature = "migration"), allow(dead_code))]
+impl Decoder {
+    /// Takes the next byte of the text; returns the next decoded byte once it is complete.
+    pub(crate) fn push(&mut self, c: u8) -> Option<u8> {
+        self.len += 1;
+        if c == b'=' {
+            self.padding += 1;
+            return None;
+        }
+        match value(c) {
+            // Nothing may follow the padding.
+            Some(v) if self.padding == 0 => {
+                self.acc = (self.acc << 6 | v) & 0xFFFF;
+                self.bits += 6;
             }
-            rest
+            _ => self.bad = true,
         }
-        [rest @ .., b'='] => {
-            if !bytes.len().is_multiple_of(4) {
-                return None;
-            }
-            rest
-        }
-        _ => bytes,
-    };
-    if body.len() % 4 == 1 {
-        return None;
+        (self.bits >= 8).then(|| {
+            self.bits -= 8;
+            (self.acc >> self.bits) as u8
+        })
     }
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for &c in body {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6 | u32::from(v)) & 0xFFFF;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
+
+    /// Whether the whole text was valid: at most two `=`, only at the end of a whole
+    /// 4-character group, never a lone symbol in the last group, and the bits left over
+    /// after the last whole byte zero (canonical encoding).
+    pub(crate) fn valid(&self) -> bool {
+        !self.bad
+            && self.padding <= 2
+            && (self.padding == 0 || self.len.is_multiple_of(4))
+            && (self.len - self.padding) % 4 != 1
+            && self.acc & ((1 << self.bits) - 1) == 0
     }
-    // The bits left over after the last whole byte must be zero (canonical encoding).
-    if acc & ((1 << bits) - 1) != 0 {
-        return None;
-    }
-    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
+
+    fn decode(text: &str) -> Option<Vec<u8>> {
+        let mut decoder = Decoder::default();
+        let bytes: Vec<u8> = text.bytes().filter_map(|c| decoder.push(c)).collect();
+        decoder.valid().then_some(bytes)
+    }
 
     /// RFC 4648 section 10 test vectors.
     const VECTORS: [(&str, &str); 7] = [

@@ -32,26 +32,26 @@ pub fn import(uri: &str) -> Result<Vec<KeyUri>, MigrationError> {
 /// The accounts of every URI of a multi-part export, checked to be one complete export
 /// (same batch id, every index from 0 to size - 1 exactly once), in batch order.
 pub fn import_all<S: AsRef<str>>(uris: &[S]) -> Result<Vec<KeyUri>, MigrationError> {
-    let batches = uris
-        .iter()
-        .map(|u| import_batch(u.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut batches = Vec::new();
+    for uri in uris {
+        batches.push(import_batch(uri.as_ref())?);
+    }
     let first = batches.first().ok_or(MigrationError::IncompleteExport)?;
     let (id, size) = (first.batch_id, first.batch_size);
-    if usize::try_from(size) != Ok(batches.len()) {
+    if u32::try_from(batches.len()) != Ok(size) {
         return Err(MigrationError::IncompleteExport);
     }
-    // Each batch goes to the slot of its index: no sort, and every index exactly once.
-    let mut slots: Vec<Option<Batch>> = batches.iter().map(|_| None).collect();
-    for b in batches {
-        let slot = usize::try_from(b.batch_index)
-            .ok()
-            .and_then(|i| slots.get_mut(i))
-            .filter(|s| s.is_none() && b.batch_id == id && b.batch_size == size)
+    // Every index below `size` has a batch of this export (import_batch checked each index
+    // is below its size): as many indices as batches, so each appears exactly once.
+    let mut keys = Vec::new();
+    for index in 0..size {
+        let batch = batches
+            .iter_mut()
+            .find(|b| b.batch_index == index && b.batch_id == id && b.batch_size == size)
             .ok_or(MigrationError::IncompleteExport)?;
-        *slot = Some(b);
+        keys.append(&mut batch.keys);
     }
-    Ok(slots.into_iter().flatten().flat_map(|b| b.keys).collect())
+    Ok(keys)
 }
 
 /// Decodes one migration URI with its batch information.
@@ -63,18 +63,20 @@ pub fn import_batch(uri: &str) -> Result<Batch, MigrationError> {
         batch_index: 0,
         batch_id: 0,
     };
-    let mut reader = Reader(&data);
-    while let Some((field, value)) = reader.field()? {
-        match (field, value) {
-            (1, Value::Bytes(account)) => batch.keys.push(account_of(account)?),
-            (3, Value::Varint(n)) => batch.batch_size = small(n)?,
-            (4, Value::Varint(n)) => batch.batch_index = small(n)?,
+    let mut rest = &data[..];
+    while !rest.is_empty() {
+        let (key, n, bytes) = field(&mut rest).map_err(MigrationError::InvalidData)?;
+        match key {
+            BYTES_1 => batch.keys.push(account_of(bytes)?),
+            VARINT_3 => batch.batch_size = small(n)?,
+            VARINT_4 => batch.batch_index = small(n)?,
             // int32 on the wire: a negative id is a sign-extended 64-bit varint.
-            (5, Value::Varint(n)) => batch.batch_id = n as i64 as i32,
+            VARINT_5 => batch.batch_id = n as i64 as i32,
             _ => {}
         }
     }
-    if batch.batch_size == 0 || batch.batch_index >= batch.batch_size {
+    // Also refuses a size of 0.
+    if batch.batch_index >= batch.batch_size {
         return Err(MigrationError::InvalidData(
             "batch index outside batch size",
         ));
@@ -97,8 +99,12 @@ pub fn export(
             "at least one account per batch",
         ));
     }
-    let chunks: Vec<&[KeyUri]> = keys.chunks(per_batch).collect();
-    let size = u64::try_from(chunks.len().max(1))
+    // No keys is one empty batch: it imports back as no keys.
+    let mut chunks: Vec<&[KeyUri]> = keys.chunks(per_batch).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+    let size = u64::try_from(chunks.len())
         .map_err(|_| MigrationError::Unexportable("too many batches"))?;
     let mut out = Vec::with_capacity(chunks.len());
     for (index, chunk) in chunks.iter().enumerate() {
@@ -174,19 +180,19 @@ fn encode_account(key: &KeyUri) -> Result<Vec<u8>, MigrationError> {
 
 fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
     let mut secret = None;
-    let mut name = String::new();
-    let mut issuer = String::new();
+    let (mut name, mut issuer) = ("", "");
     let (mut algorithm, mut digits, mut kind, mut counter) = (0u64, 0u64, 0u64, 0u64);
-    let mut reader = Reader(data);
-    while let Some((field, value)) = reader.field()? {
-        match (field, value) {
-            (1, Value::Bytes(b)) => secret = Some(Secret::from_bytes(b).map_err(UriError::from)?),
-            (2, Value::Bytes(b)) => name = text(b)?,
-            (3, Value::Bytes(b)) => issuer = text(b)?,
-            (4, Value::Varint(n)) => algorithm = n,
-            (5, Value::Varint(n)) => digits = n,
-            (6, Value::Varint(n)) => kind = n,
-            (7, Value::Varint(n)) => counter = n,
+    let mut rest = data;
+    while !rest.is_empty() {
+        let (key, n, bytes) = field(&mut rest).map_err(MigrationError::InvalidData)?;
+        match key {
+            BYTES_1 => secret = Some(Secret::from_bytes(bytes).map_err(UriError::from)?),
+            BYTES_2 => name = text(bytes)?,
+            BYTES_3 => issuer = text(bytes)?,
+            VARINT_4 => algorithm = n,
+            VARINT_5 => digits = n,
+            VARINT_6 => kind = n,
+            VARINT_7 => counter = n,
             _ => {}
         }
     }
@@ -210,14 +216,12 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
         _ => return Err(MigrationError::InvalidData("unknown OTP type")),
     };
     // The app writes the name as "Issuer:account" or just "account".
-    let account = match uri::split_once(&name, b':') {
+    let account = match uri::split_once(name, b':') {
         Some((prefix, account)) if issuer.is_empty() || prefix == issuer => {
-            if issuer.is_empty() {
-                issuer = String::from(prefix);
-            }
+            issuer = prefix;
             uri::trim_start_spaces(account)
         }
-        _ => name.as_str(),
+        _ => name,
     };
     let key = KeyUri::new(kind, secret, account)?
         .with_algorithm(algorithm)
@@ -225,119 +229,119 @@ fn account_of(data: &[u8]) -> Result<KeyUri, MigrationError> {
     Ok(if issuer.is_empty() {
         key
     } else {
-        key.with_issuer(&issuer)?
+        key.with_issuer(issuer)?
     })
 }
 
-fn text(bytes: &[u8]) -> Result<String, MigrationError> {
-    core::str::from_utf8(bytes)
-        .map(String::from)
-        .map_err(|_| MigrationError::InvalidData("a name is not UTF-8"))
+fn text(bytes: &[u8]) -> Result<&str, MigrationError> {
+    core::str::from_utf8(bytes).map_err(|_| MigrationError::InvalidData("a name is not UTF-8"))
 }
 
 fn small(n: u64) -> Result<u32, MigrationError> {
     u32::try_from(n).map_err(|_| MigrationError::InvalidData("batch number out of range"))
 }
 
+/// The decoded `data` of a migration URI (it holds the secrets: wiped on drop).
 fn payload_of(uri: &str) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     const SCHEME: &str = "otpauth-migration://offline?";
-    let query = uri
-        .get(..SCHEME.len())
-        .filter(|head| head.eq_ignore_ascii_case(SCHEME))
-        .and_then(|_| uri.get(SCHEME.len()..))
+    const DATA: &str = "data=";
+    let (_, query) = uri
+        .split_at_checked(SCHEME.len())
+        .filter(|(head, _)| head.eq_ignore_ascii_case(SCHEME))
         .ok_or(MigrationError::InvalidUri)?;
     let mut data = None;
     for pair in uri::split(query, b'&') {
-        if let Some(value) = pair.strip_prefix("data=") {
-            if data.is_some() {
-                return Err(MigrationError::InvalidUri);
-            }
-            data = Some(value);
+        if pair.starts_with(DATA) && data.replace(pair).is_some() {
+            return Err(MigrationError::InvalidUri);
         }
     }
-    let data = data.ok_or(MigrationError::InvalidUri)?;
-    // Percent-decode; the value is base64, so `+` is a plus, never a space.
-    let mut b64 = Zeroizing::new(String::with_capacity(data.len()));
-    let mut rest = data;
-    while let Some((before, after)) = uri::split_once(rest, b'%') {
-        b64.push_str(before);
-        let escaped = after
-            .get(..2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .filter(u8::is_ascii)
-            .ok_or(MigrationError::InvalidData("bad percent-encoding"))?;
-        b64.push(char::from(escaped));
-        rest = after.get(2..).unwrap_or_default();
+    let data = data.ok_or(MigrationError::InvalidUri)?.as_bytes();
+    let mut buf = Zeroizing::new(data.get(DATA.len()..).unwrap_or_default().to_vec());
+    // Percent-decode (the value is base64, so `+` is a plus, never a space) and base64-decode
+    // in one pass, in place: the decoded bytes are written behind the text being read.
+    let mut text = base64::Decoder::default();
+    let (mut read, mut len) = (0, 0);
+    while let Some(&c) = buf.get(read) {
+        read += 1;
+        let mut byte = u32::from(c);
+        if c == b'%' {
+            // Two hex digits of an ASCII byte; like `u8::from_str_radix`, a `+` is allowed
+            // as the first of them.
+            byte = 0;
+            for first in [true, false] {
+                let d = char::from(*buf.get(read).unwrap_or(&0));
+                read += 1;
+                byte = byte << 4
+                    | match d.to_digit(16) {
+                        Some(v) => v,
+                        None if first && d == '+' => 0,
+                        None => 0x80,
+                    };
+            }
+            if byte >= 0x80 {
+                return Err(MigrationError::InvalidData("bad percent-encoding"));
+            }
+        }
+        if let Some(decoded) = text.push(byte as u8) {
+            buf[len] = decoded;
+            len += 1;
+        }
     }
-    b64.push_str(rest);
-    base64::decode(&b64)
-        .map(Zeroizing::new)
-        .ok_or(MigrationError::InvalidData("data is not base64"))
+    if !text.valid() {
+        return Err(MigrationError::InvalidData("data is not base64"));
+    }
+    buf.truncate(len);
+    Ok(buf)
 }
 
-enum Value<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    Fixed,
+// Protobuf field keys (field number << 3 | wire type) the import reads.
+const BYTES_1: u64 = 1 << 3 | 2;
+const BYTES_2: u64 = 2 << 3 | 2;
+const BYTES_3: u64 = 3 << 3 | 2;
+const VARINT_3: u64 = 3 << 3;
+const VARINT_4: u64 = 4 << 3;
+const VARINT_5: u64 = 5 << 3;
+const VARINT_6: u64 = 6 << 3;
+const VARINT_7: u64 = 7 << 3;
+
+/// The next field of a protobuf message in `rest` (which must not be empty), every read
+/// bounds-checked: its key (field number << 3 | wire type), its value if a varint (else 0)
+/// and its bytes if length-delimited (else empty; fixed-width values are skipped).
+fn field<'a>(rest: &mut &'a [u8]) -> Result<(u64, u64, &'a [u8]), &'static str> {
+    let key = varint(rest)?;
+    let mut value = 0;
+    let len = match key & 7 {
+        0 => {
+            value = varint(rest)?;
+            0
+        }
+        1 => 8,
+        2 => varint(rest)?,
+        5 => 4,
+        _ => {
+            return Err("unsupported protobuf wire type");
+        }
+    };
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&n| n <= rest.len())
+        .ok_or("field longer than the data")?;
+    let (bytes, tail) = rest.split_at(len);
+    *rest = tail;
+    Ok((key, value, bytes))
 }
 
-/// A protobuf wire-format reader over a byte slice; every read is bounds-checked.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn varint(&mut self) -> Result<u64, MigrationError> {
-        let mut value = 0u64;
-        for i in 0..10 {
-            let (&byte, rest) = self
-                .0
-                .split_first()
-                .ok_or(MigrationError::InvalidData("truncated varint"))?;
-            self.0 = rest;
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
+fn varint(rest: &mut &[u8]) -> Result<u64, &'static str> {
+    let mut value = 0u64;
+    for i in 0..10 {
+        let (&byte, tail) = rest.split_first().ok_or("truncated varint")?;
+        *rest = tail;
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(value);
         }
-        Err(MigrationError::InvalidData("varint longer than 10 bytes"))
     }
-
-    fn take(&mut self, n: u64) -> Result<&'a [u8], MigrationError> {
-        let n = usize::try_from(n)
-            .ok()
-            .filter(|&n| n <= self.0.len())
-            .ok_or(MigrationError::InvalidData("field longer than the data"))?;
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, MigrationError> {
-        if self.0.is_empty() {
-            return Ok(None);
-        }
-        let key = self.varint()?;
-        let value = match key & 7 {
-            0 => Value::Varint(self.varint()?),
-            1 => {
-                self.take(8)?;
-                Value::Fixed
-            }
-            2 => {
-                let len = self.varint()?;
-                Value::Bytes(self.take(len)?)
-            }
-            5 => {
-                self.take(4)?;
-                Value::Fixed
-            }
-            _ => {
-                return Err(MigrationError::InvalidData(
-                    "unsupported protobuf wire type",
-                ));
-            }
-        };
-        Ok(Some((key >> 3, value)))
-    }
+    Err("varint longer than 10 bytes")
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {

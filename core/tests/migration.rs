@@ -117,6 +117,23 @@ fn export_round_trips_in_batches() {
     );
 }
 
+/// No keys export as one batch of none (found by the fuzz target's round trip: an empty
+/// `data=` imports as no keys, which must export and import back).
+#[test]
+fn empty_export_round_trips() {
+    let uris = migration::export(&[], 10, 7).expect("exportable");
+    assert_eq!(uris.len(), 1);
+    let batch = migration::import_batch(&uris[0]).expect("imports");
+    assert_eq!(
+        (batch.batch_size, batch.batch_index, batch.batch_id),
+        (1, 0, 7)
+    );
+    assert!(batch.keys.is_empty());
+    assert_eq!(migration::import_all(&uris).expect("complete"), vec![]);
+    let empty = migration::import("otpauth-migration://offline?data=").expect("imports");
+    assert!(empty.is_empty());
+}
+
 #[test]
 fn export_refuses_what_the_format_cannot_say() {
     let secret = || Secret::from_base32("JBSWY3DPEHPK3PXP").expect("valid");

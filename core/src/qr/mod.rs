@@ -47,11 +47,14 @@ impl FromStr for EcLevel {
 
     /// `L`, `M`, `Q` or `H` (either case), the letters the standard uses.
     fn from_str(s: &str) -> Result<Self, QrError> {
-        match s {
-            "L" | "l" => Ok(EcLevel::Low),
-            "M" | "m" => Ok(EcLevel::Medium),
-            "Q" | "q" => Ok(EcLevel::Quartile),
-            "H" | "h" => Ok(EcLevel::High),
+        match s.as_bytes() {
+            [c] => match c | 0x20 {
+                b'l' => Ok(EcLevel::Low),
+                b'm' => Ok(EcLevel::Medium),
+                b'q' => Ok(EcLevel::Quartile),
+                b'h' => Ok(EcLevel::High),
+                _ => Err(QrError::InvalidEcLevel),
+            },
             _ => Err(QrError::InvalidEcLevel),
         }
     }
@@ -94,32 +97,34 @@ impl FromStr for Color {
 
     /// Parses CSS hex notation: `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`, either letter case.
     fn from_str(s: &str) -> Result<Color, QrError> {
-        let hex = s.strip_prefix('#').ok_or(QrError::InvalidColor)?.as_bytes();
-        let mut nibbles = [0u8; 8];
-        for (n, &c) in nibbles.iter_mut().zip(hex) {
-            *n = match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => c - b'A' + 10,
-                _ => return Err(QrError::InvalidColor),
-            };
+        let [b'#', hex @ ..] = s.as_bytes() else {
+            return Err(QrError::InvalidColor);
+        };
+        let n = hex.len();
+        if !matches!(n, 3 | 4 | 6 | 8) {
+            return Err(QrError::InvalidColor);
         }
-        let [c0, c1, c2, c3, c4, c5, c6, c7] = nibbles;
-        match hex.len() {
-            3 | 4 => Ok(Color {
-                r: c0 * 17,
-                g: c1 * 17,
-                b: c2 * 17,
-                a: if hex.len() == 4 { c3 * 17 } else { 255 },
-            }),
-            6 | 8 => Ok(Color {
-                r: c0 << 4 | c1,
-                g: c2 << 4 | c3,
-                b: c4 << 4 | c5,
-                a: if hex.len() == 8 { c6 << 4 | c7 } else { 255 },
-            }),
-            _ => Err(QrError::InvalidColor),
+        // One or two hex digits per channel; alpha defaults to opaque.
+        let digits = n / 6 + 1;
+        let mut channels = [255u8; 4];
+        let mut v = 0;
+        for (i, &c) in hex.iter().enumerate() {
+            let lower = c | 0x20;
+            v = v * 16
+                + match (c, lower) {
+                    (b'0'..=b'9', _) => c - b'0',
+                    (_, b'a'..=b'f') => lower - b'a' + 10,
+                    _ => return Err(QrError::InvalidColor),
+                };
+            if (i + 1) % digits == 0 {
+                if let Some(channel) = channels.get_mut(i / digits) {
+                    *channel = if digits == 1 { v * 17 } else { v };
+                }
+                v = 0;
+            }
         }
+        let [r, g, b, a] = channels;
+        Ok(Color { r, g, b, a })
     }
 }
 
@@ -260,7 +265,7 @@ impl QrCode {
 
     /// The SVG as a `data:image/svg+xml;base64,…` URL (see [`data_url`]).
     pub fn to_data_url(&self, options: &QrOptions) -> String {
-        render::data_url(self, options)
+        render::data_url(self.to_svg(options))
     }
 }
 
@@ -291,5 +296,5 @@ pub fn terminal(text: &str, options: &QrOptions) -> Result<String, QrError> {
 
 /// [`svg`] as a `data:image/svg+xml;base64,…` URL, for an `<img src>`.
 pub fn data_url(text: &str, options: &QrOptions) -> Result<String, QrError> {
-    Ok(QrCode::encode(text, options.ec)?.to_data_url(options))
+    svg(text, options).map(render::data_url)
 }

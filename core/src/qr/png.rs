@@ -17,40 +17,37 @@ pub(super) fn png(code: &QrCode, options: &QrOptions) -> Result<Vec<u8>, QrError
 
     let mut z = Deflate::new(stride * modules / 4);
     let mut adler = Adler::default();
-    let mut previous: Option<Vec<u8>> = None;
+    let mut previous: Vec<u8> = Vec::new();
     for y in 0..modules {
         let mut row = alloc::vec![0u8; stride];
         if let Some(line) = y.checked_sub(quiet).and_then(|y| code.rows.get(y)) {
             let mut x = 0;
             while let Some((start, end)) = next_run(line, x, code.width()) {
                 fill(
-                    row.get_mut(1..).unwrap_or_default(),
-                    (start + quiet) * scale,
-                    (end + quiet) * scale,
+                    &mut row,
+                    8 + (start + quiet) * scale,
+                    8 + (end + quiet) * scale,
                 );
                 x = end;
             }
         }
-        let repeats = if previous.as_ref() == Some(&row) {
+        let repeats = if previous == row {
             scale
         } else {
-            z.row(&row, previous.as_deref());
+            z.row(&row, &previous);
             scale - 1
         };
         z.repeat(repeats * stride, stride);
         adler.update(&row, scale);
-        previous = Some(row);
+        previous = row;
     }
     let idat = z.finish(adler.value());
 
     let mut out = Vec::with_capacity(idat.len() + 80);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
-    let side = (pixels as u32).to_be_bytes();
-    let mut header = [0u8; 13];
-    header[..4].copy_from_slice(&side);
-    header[4..8].copy_from_slice(&side);
-    header[8] = 1; // bit depth
-    header[9] = 3; // palette
+    let [a, b, c, d] = (pixels as u32).to_be_bytes();
+    // Width, height, bit depth 1, colour type 3 (palette), default methods.
+    let header = [a, b, c, d, a, b, c, d, 1, 3, 0, 0, 0];
     chunk(&mut out, b"IHDR", &header);
     let (light, dark) = (options.light, options.dark);
     chunk(
@@ -64,6 +61,15 @@ pub(super) fn png(code: &QrCode, options: &QrOptions) -> Result<Vec<u8>, QrError
     chunk(&mut out, b"IDAT", &idat);
     chunk(&mut out, b"IEND", &[]);
     Ok(out)
+}
+
+/// The length of the common prefix of `a` and `b`, at most 258 (deflate's longest match).
+fn common(a: &[u8], b: &[u8]) -> usize {
+    let mut n = 0;
+    while n < 258 && a.get(n).is_some_and(|x| b.get(n) == Some(x)) {
+        n += 1;
+    }
+    n
 }
 
 /// Sets pixels `from..to` (bits, most significant first) of a packed row.
@@ -137,12 +143,13 @@ impl Adler {
     fn update(&mut self, data: &[u8], times: usize) {
         const MOD: u64 = 65521;
         let n = data.len() as u64;
-        let (sum, weighted) = data
-            .iter()
-            .zip((1..=n).rev())
-            .fold((0u64, 0u64), |(s, w), (&d, k)| {
-                (s + u64::from(d), (w + k * u64::from(d)) % MOD)
-            });
+        let (mut sum, mut weighted) = (0u64, 0u64);
+        let mut k = n;
+        for &d in data {
+            sum += u64::from(d);
+            weighted = (weighted + k * u64::from(d)) % MOD;
+            k -= 1;
+        }
         let (mut a, mut b) = (u64::from(self.a), u64::from(self.b));
         for _ in 0..times {
             b = (b + n % MOD * a + weighted) % MOD;
@@ -237,23 +244,17 @@ impl Deflate {
         }
     }
 
-    /// Appends a pixel row: greedily, the longest of a match with the row above, a run of
-    /// the previous byte, or a literal.
-    fn row(&mut self, row: &[u8], above: Option<&[u8]>) {
+    /// Appends a pixel row: greedily, the longest of a match with the row above (empty
+    /// for the first row), a run of the previous byte, or a literal.
+    fn row(&mut self, row: &[u8], above: &[u8]) {
         let mut i = 0;
         while let Some(&byte) = row.get(i) {
             let rest = row.get(i..).unwrap_or_default();
-            let same_as_above = above.and_then(|a| a.get(i..)).map_or(0, |a| {
-                a.iter()
-                    .zip(rest)
-                    .take(258)
-                    .take_while(|(x, y)| x == y)
-                    .count()
-            });
-            let run = match i.checked_sub(1).and_then(|p| row.get(p)) {
-                Some(&last) => rest.iter().take(258).take_while(|&&b| b == last).count(),
-                None => 0,
-            };
+            let same_as_above = common(above.get(i..).unwrap_or_default(), rest);
+            // A run repeats the byte before: the row compared with itself one byte back.
+            let run = i
+                .checked_sub(1)
+                .map_or(0, |p| common(row.get(p..).unwrap_or_default(), rest));
             if same_as_above.max(run) >= 3 {
                 let (len, dist) = if same_as_above >= run {
                     (same_as_above, row.len())

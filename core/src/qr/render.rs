@@ -1,7 +1,6 @@
 //! Text renderings: SVG, `data:` URL and terminal half blocks.
 
 use super::{Color, Line, QrCode, QrOptions};
-use crate::params::decimal_digits;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -10,7 +9,11 @@ fn push_int(out: &mut Vec<u8>, n: isize) {
     if n < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(decimal_digits(n.unsigned_abs() as u64, &mut [0u8; 20]));
+    let n = n.unsigned_abs();
+    if n >= 10 {
+        push_int(out, (n / 10) as isize);
+    }
+    out.push(b'0' + (n % 10) as u8);
 }
 
 fn push_hex(out: &mut Vec<u8>, nibble: u8) {
@@ -77,19 +80,15 @@ pub(super) fn svg(code: &QrCode, options: &QrOptions) -> String {
         let y = (y + quiet) as isize;
         let mut x = 0;
         while let Some((start, end)) = next_run(row, x, code.width()) {
-            let start_q = (start + quiet) as isize;
+            // The first move is absolute (from the origin, so the same numbers) and puts
+            // the pen in the middle of the row.
+            out.push(if first { b'M' } else { b'm' });
+            push_int(&mut out, (start + quiet) as isize - pen_x);
+            out.push(b' ');
+            push_int(&mut out, y - pen_y);
             if first {
-                out.push(b'M');
-                push_int(&mut out, start_q);
-                out.push(b' ');
-                push_int(&mut out, y);
                 out.extend_from_slice(b".5");
                 first = false;
-            } else {
-                out.push(b'm');
-                push_int(&mut out, start_q - pen_x);
-                out.push(b' ');
-                push_int(&mut out, y - pen_y);
             }
             out.push(b'h');
             push_int(&mut out, (end - start) as isize);
@@ -125,8 +124,8 @@ fn find(row: &Line, from: usize, dark: bool) -> usize {
     192
 }
 
-pub(super) fn data_url(code: &QrCode, options: &QrOptions) -> String {
-    let svg = svg(code, options);
+/// `svg` as a `data:image/svg+xml;base64,…` URL.
+pub(super) fn data_url(svg: String) -> String {
     let mut out = String::with_capacity(26 + svg.len().div_ceil(3) * 4);
     out.push_str("data:image/svg+xml;base64,");
     crate::base64::encode_into(svg.as_bytes(), &mut out);
