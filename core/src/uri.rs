@@ -7,7 +7,7 @@ use crate::secret::{Secret, SecretError};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 mod fields;
 pub use fields::KeyUriFields;
@@ -514,7 +514,11 @@ fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
         }
         out.push(b);
     }
-    String::from_utf8(out).map_err(|_| UriError::InvalidUri("percent-encoding is not UTF-8"))
+    // The text may be the secret: wiped when it is refused too.
+    String::from_utf8(out).map_err(|e| {
+        e.into_bytes().zeroize();
+        UriError::InvalidUri("percent-encoding is not UTF-8")
+    })
 }
 
 /// Appends `before`, `value` percent-encoded and `after`.
