@@ -148,6 +148,17 @@ mod compress {
     }
 }
 
+/// Copies `bytes` (at most a block) to the start of `block`, byte by byte: off the code
+/// path, and without the length check (and its panic location) of `copy_from_slice`.
+#[inline(never)]
+fn copy_to_start(block: &mut [u8; MAX_BLOCK], bytes: &[u8]) {
+    let mut i = 0;
+    while i < bytes.len() && i < MAX_BLOCK {
+        block[i] = bytes[i];
+        i += 1;
+    }
+}
+
 /// Byte `i` of the big-endian state.
 #[inline(always)]
 fn byte(state: &State, i: usize) -> u8 {
@@ -201,8 +212,8 @@ impl KeyedHmac {
             block = [0u8; MAX_BLOCK];
             write_digest(&mut block, &digest);
             digest.zeroize();
-        } else if let Some(head) = block.get_mut(..key.len()) {
-            head.copy_from_slice(key);
+        } else {
+            copy_to_start(&mut block, key);
         }
         let inner = hash.keyed(&mut block, IPAD);
         let outer = hash.keyed(&mut block, IPAD ^ OPAD);
@@ -217,7 +228,9 @@ impl KeyedHmac {
         let hash = self.hash;
         let n = hash.block();
         let mut block = [0u8; MAX_BLOCK];
-        block[..8].copy_from_slice(&counter.to_be_bytes());
+        if let Some(head) = block.first_chunk_mut::<8>() {
+            *head = counter.to_be_bytes();
+        }
         let inner = hash.last_block(self.inner, &mut block, 8, n + 8);
         // The inner digest, then zeros: the words a hash does not use are zero.
         let mut block = [0u8; MAX_BLOCK];
@@ -258,12 +271,12 @@ impl Hash {
         let mut rest = message;
         while rest.len() >= n {
             let (chunk, after) = rest.split_at(n);
-            block[..n].copy_from_slice(chunk);
+            copy_to_start(block, chunk);
             (self.compress)(&mut state, block);
             rest = after;
         }
         *block = [0u8; MAX_BLOCK];
-        block[..rest.len()].copy_from_slice(rest);
+        copy_to_start(block, rest);
         self.last_block(state, block, rest.len(), message.len())
     }
 
@@ -285,7 +298,9 @@ impl Hash {
             (self.compress)(&mut state, block);
             *block = [0u8; MAX_BLOCK];
         }
-        block[n - 8..n].copy_from_slice(&(total as u64 * 8).to_be_bytes());
+        if let Some(Ok(length)) = block.get_mut(n - 8..n).map(<&mut [u8; 8]>::try_from) {
+            *length = (total as u64 * 8).to_be_bytes();
+        }
         (self.compress)(&mut state, block);
         state
     }
