@@ -113,8 +113,19 @@ pub fn fuzz(args: &[String]) -> Result<()> {
             "minimal",
         ]))?;
     }
+    let seeds = vector_strings()?;
     for target in ["base32", "uri", "migration"] {
-        step(&format!("fuzz {target} for {seconds} s"));
+        // Seeded with every string of core's shared vectors (key URIs, secrets, migration
+        // exports), so the fuzzer starts past the scheme checks instead of guessing them.
+        let corpus = crate::util::root().join("core/fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        for (i, seed) in seeds.iter().enumerate() {
+            std::fs::write(corpus.join(format!("vector-{i}")), seed)?;
+        }
+        step(&format!(
+            "fuzz {target} for {seconds} s ({} seeds from core/tests/vectors)",
+            seeds.len()
+        ));
         exec(
             Command::new("rustup")
                 .current_dir(crate::util::root().join("core"))
@@ -123,4 +134,45 @@ pub fn fuzz(args: &[String]) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Every string literal in core's shared vector files (JSON), unescaped.
+fn vector_strings() -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for file in ["otp", "uri", "migration"] {
+        let path = crate::util::root().join(format!("core/tests/vectors/{file}.json"));
+        let text = std::fs::read_to_string(path)?;
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c != '"' {
+                continue;
+            }
+            let mut s = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some('n') => s.push('\n'),
+                        Some('t') => s.push('\t'),
+                        Some('r') => s.push('\r'),
+                        Some('b') => s.push('\u{8}'),
+                        Some('f') => s.push('\u{c}'),
+                        Some('u') => {
+                            let hex: String = chars.by_ref().take(4).collect();
+                            let unit = u32::from_str_radix(&hex, 16)?;
+                            // Surrogate halves cannot stand alone in a seed; U+FFFD instead.
+                            s.push(char::from_u32(unit).unwrap_or('\u{fffd}'));
+                        }
+                        Some(other) => s.push(other),
+                        None => break,
+                    },
+                    c => s.push(c),
+                }
+            }
+            out.push(s);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
