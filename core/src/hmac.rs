@@ -11,28 +11,22 @@
 use crate::params::Algorithm;
 use zeroize::Zeroize;
 
-#[cfg(target_arch = "wasm32")]
-use crate::sha1_compact::compress as sha1_compress;
-/// SHA-1 compression: RustCrypto's natively (SHA-NI where the CPU has it), the compact
-/// loop on wasm32 where code size matters more than speed.
-#[cfg(not(target_arch = "wasm32"))]
-use sha1::block_api::compress as sha1_compress;
-use sha2::block_api::{compress256, compress512};
-
 const IPAD: u8 = 0x36;
 const OPAD: u8 = 0x5c;
 
 /// The largest block (SHA-512's): every block buffer has this size, and a hash uses its
 /// first `block` bytes.
-const MAX_BLOCK: usize = 128;
+pub(crate) const MAX_BLOCK: usize = 128;
 
-/// A hash state as 32-bit words: the digest so far, big-endian, in its leading words.
-type State = [u32; 16];
+/// A hash state as 32-bit words: the digest so far, big-endian, in its leading words. A
+/// compression changes only the words its hash has (SHA-1 five, SHA-256 eight), so the
+/// others stay zero from the initial state.
+pub(crate) type State = [u32; 16];
 
 /// What HMAC needs of one hash.
 pub(crate) struct Hash {
-    /// Block length in bytes: 64, or 128 for SHA-512.
-    block: usize,
+    /// Whether blocks have 128 bytes (SHA-512) rather than 64.
+    wide: bool,
     /// Digest length in bytes.
     digest: usize,
     /// The initial state.
@@ -65,24 +59,24 @@ const fn state64(words: &[u64; 8]) -> State {
 }
 
 pub(crate) const SHA1: Hash = Hash {
-    block: 64,
+    wide: false,
     digest: 20,
     iv: state32(&[0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]),
-    compress: |state, block| compress32(state, block, sha1_compress),
+    compress: compress::sha1,
 };
 
 pub(crate) const SHA256: Hash = Hash {
-    block: 64,
+    wide: false,
     digest: 32,
     iv: state32(&[
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
     ]),
-    compress: |state, block| compress32(state, block, compress256),
+    compress: compress::sha256,
 };
 
 pub(crate) const SHA512: Hash = Hash {
-    block: 128,
+    wide: true,
     digest: 64,
     iv: state64(&[
         0x6a09e667f3bcc908,
@@ -94,29 +88,74 @@ pub(crate) const SHA512: Hash = Hash {
         0x1f83d9abfb41bd6b,
         0x5be0cd19137e2179,
     ]),
-    compress: |state, block| {
+    compress: compress::sha512,
+};
+
+/// The compression functions natively: RustCrypto's (SHA-NI and the like where the CPU has
+/// them).
+#[cfg(not(target_arch = "wasm32"))]
+mod compress {
+    use super::{MAX_BLOCK, State};
+
+    pub(super) fn sha1(state: &mut State, block: &[u8; MAX_BLOCK]) {
+        words(state, block, ::sha1::block_api::compress);
+    }
+
+    pub(super) fn sha256(state: &mut State, block: &[u8; MAX_BLOCK]) {
+        words(state, block, ::sha2::block_api::compress256);
+    }
+
+    pub(super) fn sha512(state: &mut State, block: &[u8; MAX_BLOCK]) {
         let mut words = [0u64; 8];
         for i in 0..8 {
             words[i] = u64::from(state[2 * i]) << 32 | u64::from(state[2 * i + 1]);
         }
-        compress512(&mut words, core::slice::from_ref(block));
+        ::sha2::block_api::compress512(&mut words, core::slice::from_ref(block));
         for i in 0..8 {
             state[2 * i] = (words[i] >> 32) as u32;
             state[2 * i + 1] = words[i] as u32;
         }
-    },
-};
+    }
 
-/// A 64-byte-block compression over the leading 32-bit state words (SHA-1's five,
-/// SHA-256's eight).
-#[inline(always)]
-fn compress32<const S: usize>(
-    state: &mut State,
-    block: &[u8; MAX_BLOCK],
-    compress: fn(&mut [u32; S], &[[u8; 64]]),
-) {
-    if let (Some(words), Some(first)) = (state.first_chunk_mut::<S>(), block.first_chunk::<64>()) {
-        compress(words, core::slice::from_ref(first));
+    /// A 64-byte-block compression over the leading `S` 32-bit state words.
+    #[inline(always)]
+    fn words<const S: usize>(
+        state: &mut State,
+        block: &[u8; MAX_BLOCK],
+        compress: fn(&mut [u32; S], &[[u8; 64]]),
+    ) {
+        if let (Some(words), Some(first)) =
+            (state.first_chunk_mut::<S>(), block.first_chunk::<64>())
+        {
+            compress(words, core::slice::from_ref(first));
+        }
+    }
+}
+
+/// The compression functions on wasm32: the compact loops, where code size matters more
+/// than speed.
+#[cfg(target_arch = "wasm32")]
+mod compress {
+    use super::{MAX_BLOCK, State};
+    pub(super) use crate::sha_compact::sha1;
+
+    pub(super) fn sha256(state: &mut State, block: &[u8; MAX_BLOCK]) {
+        crate::sha_compact::sha2(state, block, false);
+    }
+
+    pub(super) fn sha512(state: &mut State, block: &[u8; MAX_BLOCK]) {
+        crate::sha_compact::sha2(state, block, true);
+    }
+}
+
+/// Copies `bytes` (at most a block) to the start of `block`, byte by byte: off the code
+/// path, and without the length check (and its panic location) of `copy_from_slice`.
+#[inline(never)]
+fn copy_to_start(block: &mut [u8; MAX_BLOCK], bytes: &[u8]) {
+    let mut i = 0;
+    while i < bytes.len() && i < MAX_BLOCK {
+        block[i] = bytes[i];
+        i += 1;
     }
 }
 
@@ -126,11 +165,18 @@ fn byte(state: &State, i: usize) -> u8 {
     (state[i / 4 % 16] >> (24 - 8 * (i % 4))) as u8
 }
 
-/// Writes the first `len` bytes of the big-endian state to the start of `out`.
+/// Writes the whole state big-endian to the first 64 bytes of `out`: the digest, then the
+/// zeros of the words the hash does not use.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn write_digest(out: &mut [u8], state: &State, len: usize) {
-    for (chunk, w) in out.chunks_exact_mut(4).take(len / 4).zip(state) {
-        chunk.copy_from_slice(&w.to_be_bytes());
+fn write_digest(out: &mut [u8; MAX_BLOCK], state: &State) {
+    let mut i = 0;
+    while i < 16 {
+        let [a, b, c, d] = state[i].to_be_bytes();
+        out[4 * i] = a;
+        out[4 * i + 1] = b;
+        out[4 * i + 2] = c;
+        out[4 * i + 3] = d;
+        i += 1;
     }
 }
 
@@ -154,17 +200,20 @@ pub(crate) struct KeyedHmac {
 
 impl KeyedHmac {
     pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> KeyedHmac {
-        let hash = algorithm.hash();
+        Self::with_hash(algorithm.hash(), key)
+    }
+
+    #[inline(always)]
+    fn with_hash(hash: &'static Hash, key: &[u8]) -> KeyedHmac {
         // The key as one block: hashed first when longer than a block, then zero-padded.
         let mut block = [0u8; MAX_BLOCK];
-        if key.len() > hash.block {
-            let mut digest = hash.hash(key);
-            write_digest(&mut block, &digest, hash.digest);
+        if key.len() > hash.block() {
+            let mut digest = hash.hash(key, &mut block);
+            block = [0u8; MAX_BLOCK];
+            write_digest(&mut block, &digest);
             digest.zeroize();
         } else {
-            for (b, k) in block.iter_mut().zip(key) {
-                *b = *k;
-            }
+            copy_to_start(&mut block, key);
         }
         let inner = hash.keyed(&mut block, IPAD);
         let outer = hash.keyed(&mut block, IPAD ^ OPAD);
@@ -177,23 +226,22 @@ impl KeyedHmac {
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub(crate) fn truncated(&self, counter: u64) -> u32 {
         let hash = self.hash;
+        let n = hash.block();
         let mut block = [0u8; MAX_BLOCK];
-        block[..8].copy_from_slice(&counter.to_be_bytes());
-        hash.pad(&mut block, 8);
-        let mut state = self.inner;
-        (hash.compress)(&mut state, &block);
+        if let Some(head) = block.first_chunk_mut::<8>() {
+            *head = counter.to_be_bytes();
+        }
+        let inner = hash.last_block(self.inner, &mut block, 8, n + 8);
+        // The inner digest, then zeros: the words a hash does not use are zero.
         let mut block = [0u8; MAX_BLOCK];
-        let digest = hash.digest;
-        write_digest(&mut block, &state, digest);
-        hash.pad(&mut block, digest);
-        let mut state = self.outer;
-        (hash.compress)(&mut state, &block);
-        let offset = usize::from(byte(&state, digest - 1) & 0x0f);
+        write_digest(&mut block, &inner);
+        let outer = hash.last_block(self.outer, &mut block, hash.digest, n + hash.digest);
+        let offset = usize::from(byte(&outer, hash.digest - 1) & 0x0f);
         let word = [
-            byte(&state, offset),
-            byte(&state, offset + 1),
-            byte(&state, offset + 2),
-            byte(&state, offset + 3),
+            byte(&outer, offset),
+            byte(&outer, offset + 1),
+            byte(&outer, offset + 2),
+            byte(&outer, offset + 3),
         ];
         u32::from_be_bytes(word) & 0x7fff_ffff
     }
@@ -207,44 +255,59 @@ impl Drop for KeyedHmac {
 }
 
 impl Hash {
-    /// Pads a one-block message of `len` bytes that follows one keyed block (FIPS 180-4
-    /// §5.1): the 0x80 byte, then the bit length of both blocks at the end of the block.
+    /// The block length in bytes (a constant of two values, so no index can overrun a
+    /// block buffer).
     #[inline(always)]
-    fn pad(&self, block: &mut [u8; MAX_BLOCK], len: usize) {
-        block[len] = 0x80;
-        let n = self.block;
-        block[n - 8..n].copy_from_slice(&(((n + len) * 8) as u64).to_be_bytes());
+    fn block(&self) -> usize {
+        if self.wide { MAX_BLOCK } else { 64 }
     }
 
-    /// The hash state after `message` with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): its first
-    /// `digest` bytes, big-endian, are the digest. A block of `n` bytes ends with an `n / 8`-byte bit
-    /// length.
-    fn hash(&self, message: &[u8]) -> State {
-        let n = self.block;
+    /// The state after `message` with SHA-1/SHA-2 padding (FIPS 180-4 §5.1): its first
+    /// `digest` bytes, big-endian, are the digest. `block` is the working buffer: the
+    /// caller wipes it when the message is secret.
+    fn hash(&self, message: &[u8], block: &mut [u8; MAX_BLOCK]) -> State {
+        let n = self.block();
         let mut state = self.iv;
-        let mut block = [0u8; MAX_BLOCK];
-        let mut chunks = message.chunks_exact(n);
-        for chunk in &mut chunks {
-            block[..n].copy_from_slice(chunk);
-            (self.compress)(&mut state, &block);
+        let mut rest = message;
+        while rest.len() >= n {
+            let (chunk, after) = rest.split_at(n);
+            copy_to_start(block, chunk);
+            (self.compress)(&mut state, block);
+            rest = after;
         }
-        let rest = chunks.remainder();
-        block = [0u8; MAX_BLOCK];
-        block[..rest.len()].copy_from_slice(rest);
-        block[rest.len()] = 0x80;
-        if rest.len() >= n - n / 8 {
-            (self.compress)(&mut state, &block);
-            block = [0u8; MAX_BLOCK];
+        *block = [0u8; MAX_BLOCK];
+        copy_to_start(block, rest);
+        self.last_block(state, block, rest.len(), message.len())
+    }
+
+    /// The state after the last block of a message of `total` bytes, whose last `len`
+    /// bytes begin `block` and are followed by zeros: the padding (the 0x80 byte, zeros,
+    /// and the bit length at the end of the block, which takes a block of its own when
+    /// there is no room for it after the 0x80 byte) is added and compressed in.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn last_block(
+        &self,
+        mut state: State,
+        block: &mut [u8; MAX_BLOCK],
+        len: usize,
+        total: usize,
+    ) -> State {
+        let n = self.block();
+        block[len] = 0x80;
+        if len >= n - n / 8 {
+            (self.compress)(&mut state, block);
+            *block = [0u8; MAX_BLOCK];
         }
-        block[n - 8..n].copy_from_slice(&(message.len() as u64 * 8).to_be_bytes());
-        (self.compress)(&mut state, &block);
-        block.zeroize();
+        if let Some(Ok(length)) = block.get_mut(n - 8..n).map(<&mut [u8; 8]>::try_from) {
+            *length = (total as u64 * 8).to_be_bytes();
+        }
+        (self.compress)(&mut state, block);
         state
     }
 
-    /// XORs the block with `pad` in place and returns the state after compressing it.
+    /// XORs the key block with `pad` in place and returns the state after compressing it.
     fn keyed(&self, block: &mut [u8; MAX_BLOCK], pad: u8) -> State {
-        for b in block.iter_mut().take(self.block) {
+        for b in block.iter_mut() {
             *b ^= pad;
         }
         let mut state = self.iv;
@@ -260,15 +323,28 @@ mod tests {
     use proptest::prelude::*;
     use sha2::Digest as _;
 
-    /// SHA-1 with the compact compression the wasm32 build uses, whatever the target.
-    const SHA1_COMPACT: Hash = Hash {
-        compress: |state, block| compress32(state, block, crate::sha1_compact::compress),
-        ..SHA1
-    };
+    /// The hashes with the compact compression functions the wasm32 build uses, whatever
+    /// the target.
+    static COMPACT: [Hash; 3] = [
+        Hash {
+            compress: crate::sha_compact::sha1,
+            ..SHA1
+        },
+        Hash {
+            compress: |state, block| crate::sha_compact::sha2(state, block, false),
+            ..SHA256
+        },
+        Hash {
+            compress: |state, block| crate::sha_compact::sha2(state, block, true),
+            ..SHA512
+        },
+    ];
 
     fn digest(hash: &Hash, message: &[u8]) -> Vec<u8> {
-        let state = hash.hash(message);
-        (0..hash.digest).map(|i| byte(&state, i)).collect()
+        let mut block = [0u8; MAX_BLOCK];
+        let state = hash.hash(message, &mut block);
+        write_digest(&mut block, &state);
+        block[..hash.digest].to_vec()
     }
 
     fn unhex(s: &str) -> Vec<u8> {
@@ -283,7 +359,7 @@ mod tests {
     #[test]
     fn fips_180_examples() {
         let two_block = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-        for sha1 in [&SHA1, &SHA1_COMPACT] {
+        for sha1 in [&SHA1, &COMPACT[0]] {
             assert_eq!(
                 digest(sha1, b"abc"),
                 unhex("a9993e364706816aba3e25717850c26c9cd0d89d")
@@ -293,37 +369,46 @@ mod tests {
                 unhex("84983e441c3bd26ebaae4aa1f95129e5e54670f1")
             );
         }
-        assert_eq!(
-            digest(&SHA256, b"abc"),
-            unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        );
-        assert_eq!(
-            digest(&SHA256, two_block),
-            unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        );
-        assert_eq!(
-            digest(&SHA512, b"abc"),
-            unhex(concat!(
-                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a",
-                "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
-            ))
-        );
+        for sha256 in [&SHA256, &COMPACT[1]] {
+            assert_eq!(
+                digest(sha256, b"abc"),
+                unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+            );
+            assert_eq!(
+                digest(sha256, two_block),
+                unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+            );
+        }
+        for sha512 in [&SHA512, &COMPACT[2]] {
+            assert_eq!(
+                digest(sha512, b"abc"),
+                unhex(concat!(
+                    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a",
+                    "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+                ))
+            );
+        }
     }
 
     proptest! {
         /// The padding agrees with RustCrypto's hashers at every length around the block
-        /// boundaries, with both SHA-1 compression functions.
+        /// boundaries, with both compression functions of each hash.
         #[test]
         fn hash_matches_rustcrypto(message in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let sha1 = sha1::Sha1::digest(&message).to_vec();
-            prop_assert_eq!(digest(&SHA1, &message), sha1.clone());
-            prop_assert_eq!(digest(&SHA1_COMPACT, &message), sha1);
-            prop_assert_eq!(digest(&SHA256, &message), sha2::Sha256::digest(&message).to_vec());
-            prop_assert_eq!(digest(&SHA512, &message), sha2::Sha512::digest(&message).to_vec());
+            let want = [
+                sha1::Sha1::digest(&message).to_vec(),
+                sha2::Sha256::digest(&message).to_vec(),
+                sha2::Sha512::digest(&message).to_vec(),
+            ];
+            for (i, hash) in [SHA1, SHA256, SHA512].iter().enumerate() {
+                prop_assert_eq!(&digest(hash, &message), &want[i]);
+                prop_assert_eq!(&digest(&COMPACT[i], &message), &want[i]);
+            }
         }
 
         /// Keyed HMAC truncation agrees with RustCrypto's HMAC for keys of any length
-        /// (shorter than, equal to and longer than a block) and any counter.
+        /// (shorter than, equal to and longer than a block) and any counter, with both
+        /// compression functions of each hash.
         #[test]
         fn truncation_matches_rustcrypto_hmac(
             key in proptest::collection::vec(any::<u8>(), 0..200),
@@ -336,18 +421,15 @@ mod tests {
                 let o = usize::from(d[d.len() - 1] & 0x0f);
                 u32::from_be_bytes([d[o], d[o + 1], d[o + 2], d[o + 3]]) & 0x7fff_ffff
             }
-            prop_assert_eq!(
-                KeyedHmac::new(Algorithm::Sha1, &key).truncated(counter),
-                reference::<hmac::Hmac<sha1::Sha1>>(&key, counter)
-            );
-            prop_assert_eq!(
-                KeyedHmac::new(Algorithm::Sha256, &key).truncated(counter),
-                reference::<hmac::Hmac<sha2::Sha256>>(&key, counter)
-            );
-            prop_assert_eq!(
-                KeyedHmac::new(Algorithm::Sha512, &key).truncated(counter),
-                reference::<hmac::Hmac<sha2::Sha512>>(&key, counter)
-            );
+            let want = [
+                reference::<hmac::Hmac<sha1::Sha1>>(&key, counter),
+                reference::<hmac::Hmac<sha2::Sha256>>(&key, counter),
+                reference::<hmac::Hmac<sha2::Sha512>>(&key, counter),
+            ];
+            for (i, algorithm) in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512].into_iter().enumerate() {
+                prop_assert_eq!(KeyedHmac::new(algorithm, &key).truncated(counter), want[i]);
+                prop_assert_eq!(KeyedHmac::with_hash(&COMPACT[i], &key).truncated(counter), want[i]);
+            }
         }
     }
 }

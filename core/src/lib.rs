@@ -55,7 +55,7 @@ pub mod params;
 pub mod qr;
 pub mod secret;
 #[cfg(any(target_arch = "wasm32", test))]
-mod sha1_compact;
+mod sha_compact;
 pub mod totp;
 pub mod uri;
 

@@ -1,5 +1,6 @@
 //! The parameters of a one-time password: hash algorithm, number of digits, time step.
 
+use crate::uri::is_ignoring_case;
 use core::fmt;
 use core::str::FromStr;
 
@@ -38,11 +39,11 @@ impl FromStr for Algorithm {
     /// Accepts `SHA1`, `SHA256`, `SHA512` in any letter case; anything else is an error,
     /// never a silent fallback to SHA-1.
     fn from_str(s: &str) -> Result<Self, ParamError> {
-        if s.eq_ignore_ascii_case("SHA1") {
+        if is_ignoring_case(s, "sha1") {
             Ok(Algorithm::Sha1)
-        } else if s.eq_ignore_ascii_case("SHA256") {
+        } else if is_ignoring_case(s, "sha256") {
             Ok(Algorithm::Sha256)
-        } else if s.eq_ignore_ascii_case("SHA512") {
+        } else if is_ignoring_case(s, "sha512") {
             Ok(Algorithm::Sha512)
         } else {
             Err(ParamError::UnsupportedAlgorithm)
@@ -210,7 +211,11 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
         if !b.is_ascii_digit() {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        let digit = u64::from(b - b'0');
+        if n > (u64::MAX - digit) / 10 {
+            return None;
+        }
+        n = n * 10 + digit;
     }
     Some(n)
 }

@@ -68,35 +68,41 @@ impl Secret {
     /// character and its position (counted in characters from 0).
     pub fn from_base32(text: &str) -> Result<Secret, SecretError> {
         let mut bytes = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8));
-        let mut acc: u64 = 0;
+        let mut acc: u32 = 0;
         let mut bits = 0u32;
         let mut symbols = 0usize;
         let mut padding = 0usize;
         let mut first_pad = None;
-        for (position, character) in text.chars().enumerate() {
-            if character == ' ' {
-                continue;
-            }
-            if character == '=' {
-                first_pad.get_or_insert(position);
-                padding += 1;
-                continue;
-            }
-            let value = match character {
-                'A'..='Z' => character as u32 - 'A' as u32,
-                'a'..='z' => character as u32 - 'a' as u32,
-                '2'..='7' => character as u32 - '2' as u32 + 26,
+        let text_bytes = text.as_bytes();
+        // Every character before an error is ASCII, so a byte index is a character position.
+        let mut position = 0;
+        while position < text_bytes.len() {
+            let c = text_bytes[position];
+            position += 1;
+            let value = match c {
+                b' ' => continue,
+                b'=' => {
+                    first_pad.get_or_insert(position - 1);
+                    padding += 1;
+                    continue;
+                }
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a',
+                b'2'..=b'7' => c - b'2' + 26,
                 _ => {
                     return Err(SecretError::InvalidBase32 {
-                        character,
-                        position,
+                        character: text
+                            .get(position - 1..)
+                            .and_then(|rest| rest.chars().next())
+                            .unwrap_or_default(),
+                        position: position - 1,
                     });
                 }
             };
             if let Some(position) = first_pad {
                 return Err(SecretError::InvalidPadding { position });
             }
-            acc = (acc << 5) | u64::from(value);
+            acc = (acc << 5 | u32::from(value)) & 0xfff;
             bits += 5;
             symbols += 1;
             if bits >= 8 {
@@ -126,7 +132,20 @@ impl Secret {
     /// The secret as upper-case RFC 4648 base32 without padding, the form key URIs use.
     /// The returned string is wiped when dropped.
     pub fn to_base32(&self) -> Zeroizing<String> {
-        let mut out = String::with_capacity(self.bytes.len().div_ceil(5) * 8);
+        let mut out = Vec::with_capacity(self.base32_len());
+        self.write_base32(&mut out);
+        // Only the alphabet's ASCII was written.
+        Zeroizing::new(String::from_utf8(out).unwrap_or_default())
+    }
+
+    /// The length of [`Secret::to_base32`]'s text.
+    pub(crate) fn base32_len(&self) -> usize {
+        (self.bytes.len() * 8).div_ceil(5)
+    }
+
+    /// Appends [`Secret::to_base32`]'s text to `out`, which the caller sizes so that it
+    /// does not move (leaving a copy behind).
+    pub(crate) fn write_base32(&self, out: &mut Vec<u8>) {
         let mut acc: u32 = 0;
         let mut bits = 0u32;
         for &b in &self.bytes {
@@ -134,15 +153,14 @@ impl Secret {
             bits += 8;
             while bits >= 5 {
                 bits -= 5;
-                out.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
+                out.push(ALPHABET[((acc >> bits) & 31) as usize]);
             }
             acc &= (1 << bits) - 1;
         }
         if bits > 0 {
-            out.push(ALPHABET[((acc << (5 - bits)) & 31) as usize] as char);
+            out.push(ALPHABET[((acc << (5 - bits)) & 31) as usize]);
         }
         acc.zeroize();
-        Zeroizing::new(out)
     }
 
     /// The raw secret bytes. Handle with care: do not log or persist them unencrypted.

@@ -7,7 +7,7 @@ use crate::secret::{Secret, SecretError};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 mod fields;
 pub use fields::KeyUriFields;
@@ -69,7 +69,7 @@ const STANDARD: [&str; 6] = [
 /// `secret`, `issuer`, `algorithm`, `digits`, and `period` (TOTP) or `counter` (HOTP).
 fn standard(is_totp: bool, name: &str) -> Option<usize> {
     let other = if is_totp { 5 } else { 4 };
-    (0..STANDARD.len()).find(|&i| i != other && STANDARD[i].eq_ignore_ascii_case(name))
+    (0..STANDARD.len()).find(|&i| i != other && is_ignoring_case(name, STANDARD[i]))
 }
 
 impl KeyUri {
@@ -203,7 +203,7 @@ impl KeyUri {
     /// required as the format says; an `issuer` parameter must agree with the label prefix;
     /// a parameter may appear once.
     pub fn parse(uri: &str) -> Result<KeyUri, UriError> {
-        let rest = strip_prefix_ignore_case(uri, "otpauth://")
+        let rest = strip_prefix_ignoring_case(uri, "otpauth://")
             .ok_or(UriError::InvalidUri("not an otpauth:// URI"))?;
         if rest.bytes().any(|b| b == b'#') {
             return Err(UriError::InvalidUri("a key URI has no fragment ('#')"));
@@ -211,9 +211,9 @@ impl KeyUri {
         let (path, query) = split_once(rest, b'?').unwrap_or((rest, ""));
         let (kind_name, label) =
             split_once(path, b'/').ok_or(UriError::InvalidUri("missing label"))?;
-        let is_totp = if kind_name.eq_ignore_ascii_case("totp") {
+        let is_totp = if is_ignoring_case(kind_name, "totp") {
             true
-        } else if kind_name.eq_ignore_ascii_case("hotp") {
+        } else if is_ignoring_case(kind_name, "hotp") {
             false
         } else {
             return Err(UriError::UnsupportedType);
@@ -320,8 +320,14 @@ impl KeyUri {
         let (mut digits_buf, mut number_buf) = ([0u8; 20], [0u8; 20]);
         let digits = decimal_digits(u64::from(self.digits.get()), &mut digits_buf);
         let number = decimal_digits(number, &mut number_buf);
-        let secret = self.secret.to_base32();
-        let mut out = Vec::with_capacity(96);
+        // Room for the longest text (every name character percent-encoded), so that the
+        // buffer never moves and leaves no copy of the secret behind.
+        let issuer_len = self.issuer.as_ref().map_or(0, String::len);
+        let mut room = 96 + 6 * issuer_len + 3 * self.account.len() + self.secret.base32_len();
+        for (name, value) in &self.params {
+            room += 2 + 3 * (name.len() + value.len());
+        }
+        let mut out = Vec::with_capacity(room);
         let mut put = |before: &str, value: &[u8], after: &str, label: bool| {
             write_part(&mut out, before, value, after, label);
         };
@@ -332,7 +338,10 @@ impl KeyUri {
             put("", issuer.as_bytes(), ":", true);
         }
         put("", self.account.as_bytes(), "?secret=", true);
-        put("", secret.as_bytes(), "", false);
+        self.secret.write_base32(&mut out);
+        let mut put = |before: &str, value: &[u8], after: &str, label: bool| {
+            write_part(&mut out, before, value, after, label);
+        };
         if let Some(issuer) = &self.issuer {
             put("&issuer=", issuer.as_bytes(), "", false);
         }
@@ -382,22 +391,42 @@ fn small_number(s: &str, err: ParamError) -> Result<u32, ParamError> {
         .ok_or(err)
 }
 
+/// Checks an issuer or account name: not empty, and no colon or control character (C0,
+/// DEL, or C1: U+0080 to U+009F, which UTF-8 writes as 0xC2 then 0x80 to 0x9F).
 fn check_name(name: &str, err: UriError) -> Result<(), UriError> {
-    if name.is_empty() || name.bytes().any(|b| b == b':') || name.chars().any(char::is_control) {
-        Err(err)
-    } else {
-        Ok(())
+    let b = name.as_bytes();
+    let mut bad = b.is_empty();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        bad |= c == b':' || c < 0x20 || c == 0x7f;
+        bad |= c == 0xc2 && matches!(b.get(i + 1), Some(0x80..=0x9f));
+        i += 1;
     }
+    if bad { Err(err) } else { Ok(()) }
 }
 
-// Text helpers over ASCII separators. They scan bytes where `str`'s char patterns would use
+// Text helpers over ASCII bytes. They scan bytes where `str`'s char patterns would use
 // `memchr` and a searcher: the same result (an ASCII byte is always a char boundary), as fast
 // on strings of a key URI's length, and less code in WebAssembly.
 
+/// The position of the first `b` (ASCII) in `s`.
+fn find(s: &str, b: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// `s` split around the first `sep` (ASCII), like `str::split_once`.
 pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|b| b == sep)?;
-    Some((s.get(..i)?, s.get(i + 1..)?))
+    let (head, tail) = s.split_at_checked(find(s, sep)?)?;
+    Some((head, tail.get(1..)?))
 }
 
 /// The parts of `s` between the `sep` bytes (ASCII), like `str::split`.
@@ -420,25 +449,47 @@ pub(crate) fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
 
 /// `s` without its leading spaces, like `str::trim_start_matches(' ')`.
 pub(crate) fn trim_start_spaces(s: &str) -> &str {
-    s.get(s.bytes().take_while(|&b| b == b' ').count()..)
-        .unwrap_or_default()
+    let mut i = 0;
+    while s.as_bytes().get(i) == Some(&b' ') {
+        i += 1;
+    }
+    s.get(i..).unwrap_or_default()
 }
 
 /// Whether `s` is empty or only spaces, like `s.trim_matches(' ').is_empty()`.
 pub(crate) fn all_spaces(s: &str) -> bool {
-    s.bytes().all(|b| b == b' ')
+    trim_start_spaces(s).is_empty()
 }
 
-fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let (head, tail) = (s.get(..prefix.len())?, s.get(prefix.len()..)?);
-    head.eq_ignore_ascii_case(prefix).then_some(tail)
+/// Whether `s` is `lower` (lower-case ASCII) in any letter case, like
+/// `s.eq_ignore_ascii_case(lower)`.
+pub(crate) fn is_ignoring_case(s: &str, lower: &str) -> bool {
+    let (s, lower) = (s.as_bytes(), lower.as_bytes());
+    if s.len() != lower.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < s.len() {
+        if s[i].to_ascii_lowercase() != lower[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
+/// `s` without `prefix` (lower-case ASCII) in any letter case.
+fn strip_prefix_ignoring_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let (head, tail) = s.split_at_checked(prefix.len())?;
+    is_ignoring_case(head, prefix).then_some(tail)
+}
+
+/// The value of the hex digit `b`, if it is one.
+fn hex(b: Option<&u8>) -> Option<u8> {
+    match *b? {
+        b @ b'0'..=b'9' => Some(b - b'0'),
+        b @ b'a'..=b'f' => Some(b - b'a' + 10),
+        b @ b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
 }
@@ -446,30 +497,28 @@ fn hex(b: u8) -> Option<u8> {
 /// Decodes `%XX` escapes (and `+` as a space in query components) into UTF-8 text.
 fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
     let bytes = s.as_bytes();
+    // Never more bytes out than in: the buffer does not move.
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex);
-                let lo = bytes.get(i + 2).copied().and_then(hex);
-                match (hi, lo) {
-                    (Some(h), Some(l)) => out.push(h << 4 | l),
-                    _ => return Err(UriError::InvalidUri("bad percent-encoding")),
-                }
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+        let mut b = bytes[i];
+        i += 1;
+        if b == b'%' {
+            let (Some(h), Some(l)) = (hex(bytes.get(i)), hex(bytes.get(i + 1))) else {
+                return Err(UriError::InvalidUri("bad percent-encoding"));
+            };
+            b = h << 4 | l;
+            i += 2;
+        } else if b == b'+' && plus_is_space {
+            b = b' ';
         }
+        out.push(b);
     }
-    String::from_utf8(out).map_err(|_| UriError::InvalidUri("percent-encoding is not UTF-8"))
+    // The text may be the secret: wiped when it is refused too.
+    String::from_utf8(out).map_err(|e| {
+        e.into_bytes().zeroize();
+        UriError::InvalidUri("percent-encoding is not UTF-8")
+    })
 }
 
 /// Appends `before`, `value` percent-encoded and `after`.
@@ -602,12 +651,24 @@ mod tests {
     proptest! {
         /// The byte helpers agree with `str`'s char-pattern methods on any text.
         #[test]
-        fn text_helpers_match_str(s in "[ a:&=%#?/é\u{0}-\u{7f}]{0,40}", sep in prop::sample::select(b":&=%#?/ ".to_vec())) {
+        fn text_helpers_match_str(
+            s in "[ a:&=%#?/é\u{0}-\u{7f}]{0,40}",
+            sep in prop::sample::select(b":&=%#?/ ".to_vec()),
+            word in "[oOtTpPaAuUhHxé:/]{9,11}",
+        ) {
             let c = char::from(sep);
             prop_assert_eq!(split_once(&s, sep), s.split_once(c));
             prop_assert_eq!(split(&s, sep).collect::<Vec<_>>(), s.split(c).collect::<Vec<_>>());
             prop_assert_eq!(trim_start_spaces(&s), s.trim_start_matches(' '));
             prop_assert_eq!(all_spaces(&s), s.trim_matches(' ').is_empty());
+            prop_assert_eq!(is_ignoring_case(&word, "otpauth://"), word.eq_ignore_ascii_case("otpauth://"));
+        }
+
+        /// Names are checked byte by byte as `char::is_control` and the colon rule say.
+        #[test]
+        fn check_name_matches_chars(s in "[a:é\u{0}-\u{a0}]{0,12}") {
+            let want = s.is_empty() || s.contains(':') || s.chars().any(char::is_control);
+            prop_assert_eq!(check_name(&s, UriError::InvalidAccount).is_err(), want);
         }
     }
 }
