@@ -426,8 +426,8 @@ impl Grid {
     /// Draws the square rings `-r..=r` around `(cx, cy)`, clipped: the ring at distance `d`
     /// is dark when bit `d` of `dark_rings` is set.
     fn square(&mut self, cx: usize, cy: usize, r: usize, dark_rings: u32) {
-        for y in cy.saturating_sub(r)..=cy + r {
-            for x in cx.saturating_sub(r)..=cx + r {
+        for y in cy.saturating_sub(r)..cy + r + 1 {
+            for x in cx.saturating_sub(r)..cx + r + 1 {
                 if x < self.size && y < self.size {
                     let d = x.abs_diff(cx).max(y.abs_diff(cy));
                     self.set(x, y, dark_rings >> d & 1 != 0);

@@ -25,7 +25,8 @@ fn push_paint(out: &mut Vec<u8>, attribute: &str, c: Color) {
     out.push(b' ');
     out.extend_from_slice(attribute.as_bytes());
     out.extend_from_slice(b"=\"#");
-    let short = [c.r, c.g, c.b].iter().all(|v| v >> 4 == v & 15);
+    // Each channel's two hex digits equal: `#rgb`.
+    let short = (c.r ^ c.r >> 4 | c.g ^ c.g >> 4 | c.b ^ c.b >> 4) & 15 == 0;
     for v in [c.r, c.g, c.b] {
         if !short {
             push_hex(out, v >> 4);
