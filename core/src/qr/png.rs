@@ -195,8 +195,11 @@ impl Deflate {
     }
 
     /// Appends a Huffman code, most significant bit first.
-    fn code(&mut self, code: u32, len: u32) {
-        self.put(code.reverse_bits() >> (32 - len), len);
+    fn code(&mut self, code: u32, mut len: u32) {
+        while len > 0 {
+            len -= 1;
+            self.put(code >> len & 1, 1);
+        }
     }
 
     /// Appends a literal/length symbol (0–287) with its fixed code.
