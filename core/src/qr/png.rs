@@ -94,31 +94,14 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-/// CRC-32 (ISO 3309, as PNG uses it), four bits at a time.
+/// CRC-32 (ISO 3309, as PNG uses it), bit by bit.
 fn crc32(data: &[u8]) -> u32 {
-    const TABLE: [u32; 16] = {
-        let mut table = [0u32; 16];
-        let mut i = 0;
-        while i < 16 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 4 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
-        }
-        table
-    };
     let mut crc = !0u32;
     for &b in data {
-        crc = TABLE[((crc ^ u32::from(b)) & 15) as usize] ^ (crc >> 4);
-        crc = TABLE[((crc ^ u32::from(b >> 4)) & 15) as usize] ^ (crc >> 4);
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = crc >> 1 ^ 0xEDB8_8320 & (crc & 1).wrapping_neg();
+        }
     }
     !crc
 }
