@@ -124,21 +124,21 @@ impl Adler {
     /// block of length n with byte sum S and weighted sum W = Σ (n - i)·dᵢ takes
     /// a to a + S and b to b + n·a + W.
     fn update(&mut self, data: &[u8], times: usize) {
-        const MOD: u64 = 65521;
-        let n = data.len() as u64;
-        let (mut sum, mut weighted) = (0u64, 0u64);
+        // A row is at most 5,497 bytes ((177 + 2 · 255) modules of 64 pixels, plus the
+        // filter byte), so every intermediate value fits in 32 bits.
+        const MOD: u32 = 65521;
+        let n = data.len() as u32;
+        let (mut sum, mut weighted) = (0, 0);
         let mut k = n;
         for &d in data {
-            sum += u64::from(d);
-            weighted = (weighted + k * u64::from(d)) % MOD;
+            sum += u32::from(d);
+            weighted = (weighted + k * u32::from(d)) % MOD;
             k -= 1;
         }
-        let (mut a, mut b) = (u64::from(self.a), u64::from(self.b));
         for _ in 0..times {
-            b = (b + n % MOD * a + weighted) % MOD;
-            a = (a + sum) % MOD;
+            self.b = (self.b + n % MOD * self.a + weighted) % MOD;
+            self.a = (self.a + sum) % MOD;
         }
-        (self.a, self.b) = (a as u32, b as u32);
     }
 
     fn value(self) -> u32 {
