@@ -149,7 +149,8 @@ impl Adler {
 /// A zlib stream with one final fixed-Huffman deflate block (RFC 1950, RFC 1951).
 struct Deflate {
     out: Vec<u8>,
-    acc: u64,
+    /// Pending bits: at most 7 plus the 13 of the longest field.
+    acc: u32,
     bits: u32,
 }
 
@@ -168,7 +169,7 @@ impl Deflate {
 
     /// Appends `count` bits of `value`, least significant first.
     fn put(&mut self, value: u32, count: u32) {
-        self.acc |= u64::from(value) << self.bits;
+        self.acc |= value << self.bits;
         self.bits += count;
         while self.bits >= 8 {
             self.out.push(self.acc as u8);
