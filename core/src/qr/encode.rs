@@ -241,13 +241,14 @@ fn shape(version: usize, ec: EcLevel) -> (usize, usize, usize) {
 /// Big-endian bit writer.
 struct Bits {
     bytes: Vec<u8>,
-    acc: u64,
+    /// Pending bits: at most 7 plus the 16 of the longest field.
+    acc: u32,
     pending: u32,
 }
 
 impl Bits {
     fn push(&mut self, value: u32, count: u32) {
-        self.acc = self.acc << count | u64::from(value);
+        self.acc = self.acc << count | value;
         self.pending += count;
         while self.pending >= 8 {
             self.pending -= 8;
