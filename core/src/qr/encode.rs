@@ -654,7 +654,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         grid.set(i, 6, i % 2 == 0);
     }
     let far = size - 4;
-    for (x, y) in [(3, 3), (far, 3), (3, far)] {
+    for &(x, y) in &[(3, 3), (far, 3), (3, far)] {
         // Finder: dark centre (rings 0 and 1), light, dark, light separator.
         grid.square(x, y, 4, 0b01011);
     }
@@ -705,7 +705,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         let upward = (right + 1) & 2 == 0;
         for vert in 0..size {
             let y = if upward { size - 1 - vert } else { vert };
-            for x in [right, right - 1] {
+            for &x in &[right, right - 1] {
                 if !grid.fn_rows[y].get(x) {
                     let Some(&byte) = all.get(i >> 3) else {
                         break 'place;

@@ -27,7 +27,7 @@ fn push_paint(out: &mut Vec<u8>, attribute: &str, c: Color) {
     out.extend_from_slice(b"=\"#");
     // Each channel's two hex digits equal: `#rgb`.
     let short = (c.r ^ c.r >> 4 | c.g ^ c.g >> 4 | c.b ^ c.b >> 4) & 15 == 0;
-    for v in [c.r, c.g, c.b] {
+    for &v in &[c.r, c.g, c.b] {
         if !short {
             push_hex(out, v >> 4);
         }
