@@ -508,11 +508,11 @@ fn mask_lines(patterns: &[u16; 12]) -> [Line; 12] {
     const EVERY_12: u64 = 0x1001_0010_0100_1001;
     let mut out = [Line::default(); 12];
     for (line, &pattern) in out.iter_mut().zip(patterns) {
-        let pattern = u64::from(pattern);
+        // The pattern twice over, so any 12 bits of it are a rotation.
+        let twice = u64::from(pattern) * 0x1001;
         for (w, word) in line.0.iter_mut().enumerate() {
             // Word `w` starts at bit 64·w, 4·w (mod 12) into the pattern.
-            let k = 4 * w;
-            *word = ((pattern >> k | pattern << (12 - k)) & 0xFFF).wrapping_mul(EVERY_12);
+            *word = (twice >> (4 * w) & 0xFFF).wrapping_mul(EVERY_12);
         }
     }
     out
