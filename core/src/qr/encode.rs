@@ -555,10 +555,7 @@ fn penalty(
         let masked = line.masked(&mask[i % 12], function);
         let [a, b, c] = masked.0;
         if blocks {
-            dark += a.count_ones();
-            if size > 60 {
-                dark += b.count_ones() + c.count_ones();
-            }
+            dark += a.count_ones() + b.count_ones() + c.count_ones();
         }
         for k in 0..windows {
             // Modules from - 4.. of the line: the four before the first are light.
