@@ -74,14 +74,10 @@ fn common(a: &[u8], b: &[u8]) -> usize {
 
 /// Sets pixels `from..to` (bits, most significant first) of a packed row.
 fn fill(bytes: &mut [u8], from: usize, to: usize) {
-    let mut px = from;
-    while px < to {
-        let bit = px % 8;
-        let n = (8 - bit).min(to - px);
+    for px in from..to {
         if let Some(byte) = bytes.get_mut(px / 8) {
-            *byte |= ((0xFF00u16 >> n) as u8) >> bit;
+            *byte |= 0x80 >> (px % 8);
         }
-        px += n;
     }
 }
 
