@@ -241,13 +241,14 @@ fn shape(version: usize, ec: EcLevel) -> (usize, usize, usize) {
 /// Big-endian bit writer.
 struct Bits {
     bytes: Vec<u8>,
-    acc: u64,
+    /// Pending bits: at most 7 plus the 16 of the longest field.
+    acc: u32,
     pending: u32,
 }
 
 impl Bits {
     fn push(&mut self, value: u32, count: u32) {
-        self.acc = self.acc << count | u64::from(value);
+        self.acc = self.acc << count | value;
         self.pending += count;
         while self.pending >= 8 {
             self.pending -= 8;
@@ -426,8 +427,8 @@ impl Grid {
     /// Draws the square rings `-r..=r` around `(cx, cy)`, clipped: the ring at distance `d`
     /// is dark when bit `d` of `dark_rings` is set.
     fn square(&mut self, cx: usize, cy: usize, r: usize, dark_rings: u32) {
-        for y in cy.saturating_sub(r)..=cy + r {
-            for x in cx.saturating_sub(r)..=cx + r {
+        for y in cy.saturating_sub(r)..cy + r + 1 {
+            for x in cx.saturating_sub(r)..cx + r + 1 {
                 if x < self.size && y < self.size {
                     let d = x.abs_diff(cx).max(y.abs_diff(cy));
                     self.set(x, y, dark_rings >> d & 1 != 0);
@@ -507,11 +508,11 @@ fn mask_lines(patterns: &[u16; 12]) -> [Line; 12] {
     const EVERY_12: u64 = 0x1001_0010_0100_1001;
     let mut out = [Line::default(); 12];
     for (line, &pattern) in out.iter_mut().zip(patterns) {
-        let pattern = u64::from(pattern);
+        // The pattern twice over, so any 12 bits of it are a rotation.
+        let twice = u64::from(pattern) * 0x1001;
         for (w, word) in line.0.iter_mut().enumerate() {
             // Word `w` starts at bit 64·w, 4·w (mod 12) into the pattern.
-            let k = 4 * w;
-            *word = ((pattern >> k | pattern << (12 - k)) & 0xFFF).wrapping_mul(EVERY_12);
+            *word = (twice >> (4 * w) & 0xFFF).wrapping_mul(EVERY_12);
         }
     }
     out
@@ -554,10 +555,7 @@ fn penalty(
         let masked = line.masked(&mask[i % 12], function);
         let [a, b, c] = masked.0;
         if blocks {
-            dark += a.count_ones();
-            if size > 60 {
-                dark += b.count_ones() + c.count_ones();
-            }
+            dark += a.count_ones() + b.count_ones() + c.count_ones();
         }
         for k in 0..windows {
             // Modules from - 4.. of the line: the four before the first are light.
@@ -653,7 +651,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         grid.set(i, 6, i % 2 == 0);
     }
     let far = size - 4;
-    for (x, y) in [(3, 3), (far, 3), (3, far)] {
+    for &(x, y) in &[(3, 3), (far, 3), (3, far)] {
         // Finder: dark centre (rings 0 and 1), light, dark, light separator.
         grid.square(x, y, 4, 0b01011);
     }
@@ -704,7 +702,7 @@ pub(crate) fn encode(data: &[u8], ec: EcLevel) -> Result<Symbol, QrError> {
         let upward = (right + 1) & 2 == 0;
         for vert in 0..size {
             let y = if upward { size - 1 - vert } else { vert };
-            for x in [right, right - 1] {
+            for &x in &[right, right - 1] {
                 if !grid.fn_rows[y].get(x) {
                     let Some(&byte) = all.get(i >> 3) else {
                         break 'place;

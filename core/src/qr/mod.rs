@@ -104,23 +104,24 @@ impl FromStr for Color {
         if !matches!(n, 3 | 4 | 6 | 8) {
             return Err(QrError::InvalidColor);
         }
-        // One or two hex digits per channel; alpha defaults to opaque.
-        let digits = n / 6 + 1;
+        // One or two hex digits per channel (`two` is 1 for two); alpha defaults to opaque.
+        let two = usize::from(n >= 6);
         let mut channels = [255u8; 4];
-        let mut v = 0;
         for (i, &c) in hex.iter().enumerate() {
             let lower = c | 0x20;
-            v = v * 16
-                + match (c, lower) {
-                    (b'0'..=b'9', _) => c - b'0',
-                    (_, b'a'..=b'f') => lower - b'a' + 10,
-                    _ => return Err(QrError::InvalidColor),
+            let d = match (c, lower) {
+                (b'0'..=b'9', _) => c - b'0',
+                (_, b'a'..=b'f') => lower - b'a' + 10,
+                _ => return Err(QrError::InvalidColor),
+            };
+            if let Some(channel) = channels.get_mut(i >> two) {
+                *channel = if two == 0 {
+                    d * 17
+                } else if i & 1 == 0 {
+                    d << 4
+                } else {
+                    *channel | d
                 };
-            if (i + 1) % digits == 0 {
-                if let Some(channel) = channels.get_mut(i / digits) {
-                    *channel = if digits == 1 { v * 17 } else { v };
-                }
-                v = 0;
             }
         }
         let [r, g, b, a] = channels;

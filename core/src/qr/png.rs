@@ -74,14 +74,10 @@ fn common(a: &[u8], b: &[u8]) -> usize {
 
 /// Sets pixels `from..to` (bits, most significant first) of a packed row.
 fn fill(bytes: &mut [u8], from: usize, to: usize) {
-    let mut px = from;
-    while px < to {
-        let bit = px % 8;
-        let n = (8 - bit).min(to - px);
+    for px in from..to {
         if let Some(byte) = bytes.get_mut(px / 8) {
-            *byte |= ((0xFF00u16 >> n) as u8) >> bit;
+            *byte |= 0x80 >> (px % 8);
         }
-        px += n;
     }
 }
 
@@ -94,31 +90,14 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-/// CRC-32 (ISO 3309, as PNG uses it), four bits at a time.
+/// CRC-32 (ISO 3309, as PNG uses it), bit by bit.
 fn crc32(data: &[u8]) -> u32 {
-    const TABLE: [u32; 16] = {
-        let mut table = [0u32; 16];
-        let mut i = 0;
-        while i < 16 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 4 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
-        }
-        table
-    };
     let mut crc = !0u32;
     for &b in data {
-        crc = TABLE[((crc ^ u32::from(b)) & 15) as usize] ^ (crc >> 4);
-        crc = TABLE[((crc ^ u32::from(b >> 4)) & 15) as usize] ^ (crc >> 4);
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = crc >> 1 ^ 0xEDB8_8320 & (crc & 1).wrapping_neg();
+        }
     }
     !crc
 }
@@ -141,21 +120,21 @@ impl Adler {
     /// block of length n with byte sum S and weighted sum W = Σ (n - i)·dᵢ takes
     /// a to a + S and b to b + n·a + W.
     fn update(&mut self, data: &[u8], times: usize) {
-        const MOD: u64 = 65521;
-        let n = data.len() as u64;
-        let (mut sum, mut weighted) = (0u64, 0u64);
+        // A row is at most 5,497 bytes ((177 + 2 · 255) modules of 64 pixels, plus the
+        // filter byte), so every intermediate value fits in 32 bits.
+        const MOD: u32 = 65521;
+        let n = data.len() as u32;
+        let (mut sum, mut weighted) = (0, 0);
         let mut k = n;
         for &d in data {
-            sum += u64::from(d);
-            weighted = (weighted + k * u64::from(d)) % MOD;
+            sum += u32::from(d);
+            weighted = (weighted + k * u32::from(d)) % MOD;
             k -= 1;
         }
-        let (mut a, mut b) = (u64::from(self.a), u64::from(self.b));
         for _ in 0..times {
-            b = (b + n % MOD * a + weighted) % MOD;
-            a = (a + sum) % MOD;
+            self.b = (self.b + n % MOD * self.a + weighted) % MOD;
+            self.a = (self.a + sum) % MOD;
         }
-        (self.a, self.b) = (a as u32, b as u32);
     }
 
     fn value(self) -> u32 {
@@ -166,7 +145,8 @@ impl Adler {
 /// A zlib stream with one final fixed-Huffman deflate block (RFC 1950, RFC 1951).
 struct Deflate {
     out: Vec<u8>,
-    acc: u64,
+    /// Pending bits: at most 7 plus the 13 of the longest field.
+    acc: u32,
     bits: u32,
 }
 
@@ -185,7 +165,7 @@ impl Deflate {
 
     /// Appends `count` bits of `value`, least significant first.
     fn put(&mut self, value: u32, count: u32) {
-        self.acc |= u64::from(value) << self.bits;
+        self.acc |= value << self.bits;
         self.bits += count;
         while self.bits >= 8 {
             self.out.push(self.acc as u8);
@@ -195,8 +175,11 @@ impl Deflate {
     }
 
     /// Appends a Huffman code, most significant bit first.
-    fn code(&mut self, code: u32, len: u32) {
-        self.put(code.reverse_bits() >> (32 - len), len);
+    fn code(&mut self, code: u32, mut len: u32) {
+        while len > 0 {
+            len -= 1;
+            self.put(code >> len & 1, 1);
+        }
     }
 
     /// Appends a literal/length symbol (0–287) with its fixed code.

@@ -25,8 +25,9 @@ fn push_paint(out: &mut Vec<u8>, attribute: &str, c: Color) {
     out.push(b' ');
     out.extend_from_slice(attribute.as_bytes());
     out.extend_from_slice(b"=\"#");
-    let short = [c.r, c.g, c.b].iter().all(|v| v >> 4 == v & 15);
-    for v in [c.r, c.g, c.b] {
+    // Each channel's two hex digits equal: `#rgb`.
+    let short = (c.r ^ c.r >> 4 | c.g ^ c.g >> 4 | c.b ^ c.b >> 4) & 15 == 0;
+    for &v in &[c.r, c.g, c.b] {
         if !short {
             push_hex(out, v >> 4);
         }
@@ -110,18 +111,11 @@ pub(super) fn next_run(row: &Line, from: usize, width: usize) -> Option<(usize, 
 }
 
 /// The first module at or after `from` that is dark (or light), or 192 when none is.
-fn find(row: &Line, from: usize, dark: bool) -> usize {
-    let mut i = from >> 6;
-    let mut mask = !0u64 << (from & 63);
-    while let Some(&word) = row.0.get(i) {
-        let word = if dark { word } else { !word } & mask;
-        if word != 0 {
-            return i * 64 + word.trailing_zeros() as usize;
-        }
-        mask = !0;
-        i += 1;
+fn find(row: &Line, mut from: usize, dark: bool) -> usize {
+    while from < 192 && row.get(from) != dark {
+        from += 1;
     }
-    192
+    from
 }
 
 /// `svg` as a `data:image/svg+xml;base64,…` URL.
