@@ -111,11 +111,18 @@ pub(super) fn next_run(row: &Line, from: usize, width: usize) -> Option<(usize, 
 }
 
 /// The first module at or after `from` that is dark (or light), or 192 when none is.
-fn find(row: &Line, mut from: usize, dark: bool) -> usize {
-    while from < 192 && row.get(from) != dark {
-        from += 1;
+fn find(row: &Line, from: usize, dark: bool) -> usize {
+    let mut i = from >> 6;
+    let mut mask = !0u64 << (from & 63);
+    while let Some(&word) = row.0.get(i) {
+        let word = if dark { word } else { !word } & mask;
+        if word != 0 {
+            return i * 64 + word.trailing_zeros() as usize;
+        }
+        mask = !0;
+        i += 1;
     }
-    from
+    192
 }
 
 /// `svg` as a `data:image/svg+xml;base64,…` URL.
