@@ -59,14 +59,12 @@ const VARIANTS: [(Variant, &[&str], &str); 3] = [
     ),
 ];
 
-/// RUSTFLAGS for the wasm builds: RustCrypto's compact SHA-2 (one round loop instead of
-/// unrolled rounds: SHA-512's compression shrinks from about 10.5 KB to 0.8 KB); no
-/// reference types (the module holds no JavaScript values; measured 0.07 KB gzip smaller
-/// without them); no source locations
-/// and no `Debug` formatting bodies (nightly `-Zlocation-detail=none -Zfmt-debug=none`: the
-/// module never prints either; 0.07 KB gzip).
-const WASM_RUSTFLAGS: &str = "--cfg sha2_backend=\"soft\" --cfg sha2_backend_soft=\"compact\" \
-     -C target-feature=-reference-types -Zlocation-detail=none -Zfmt-debug=none";
+/// RUSTFLAGS for the wasm builds: no reference types (the module holds no JavaScript
+/// values; measured 0.07 KB gzip smaller without them); no source locations and no `Debug`
+/// formatting bodies (nightly `-Zlocation-detail=none -Zfmt-debug=none`: the module never
+/// prints either; 0.07 KB gzip).
+const WASM_RUSTFLAGS: &str =
+    "-C target-feature=-reference-types -Zlocation-detail=none -Zfmt-debug=none";
 
 fn wasm_dir() -> PathBuf {
     root().join("wasm")
