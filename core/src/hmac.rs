@@ -226,16 +226,20 @@ impl KeyedHmac {
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub(crate) fn truncated(&self, counter: u64) -> u32 {
         let hash = self.hash;
-        let n = hash.block();
         let mut block = [0u8; MAX_BLOCK];
         if let Some(head) = block.first_chunk_mut::<8>() {
             *head = counter.to_be_bytes();
         }
-        let inner = hash.last_block(self.inner, &mut block, 8, n + 8);
-        // The inner digest, then zeros: the words a hash does not use are zero.
+        hash.pad(&mut block, 8);
+        let mut inner = self.inner;
+        (hash.compress)(&mut inner, &block);
         let mut block = [0u8; MAX_BLOCK];
-        write_digest(&mut block, &inner);
-        let outer = hash.last_block(self.outer, &mut block, hash.digest, n + hash.digest);
+        for (chunk, w) in block.chunks_exact_mut(4).take(hash.digest / 4).zip(&inner) {
+            chunk.copy_from_slice(&w.to_be_bytes());
+        }
+        hash.pad(&mut block, hash.digest);
+        let mut outer = self.outer;
+        (hash.compress)(&mut outer, &block);
         let offset = usize::from(byte(&outer, hash.digest - 1) & 0x0f);
         let word = [
             byte(&outer, offset),
@@ -278,6 +282,18 @@ impl Hash {
         *block = [0u8; MAX_BLOCK];
         copy_to_start(block, rest);
         self.last_block(state, block, rest.len(), message.len())
+    }
+
+    /// Pads the one block of a message of `len` bytes (8, or a digest) that follows one
+    /// keyed block, as HMAC's two passes have (FIPS 180-4 §5.1): the 0x80 byte, then the bit
+    /// length of both blocks at the end of the block; no branch on the code path.
+    #[inline(always)]
+    fn pad(&self, block: &mut [u8; MAX_BLOCK], len: usize) {
+        let n = self.block();
+        block[len] = 0x80;
+        if let Some(Ok(length)) = block.get_mut(n - 8..n).map(<&mut [u8; 8]>::try_from) {
+            *length = ((n + len) as u64 * 8).to_be_bytes();
+        }
     }
 
     /// The state after the last block of a message of `total` bytes, whose last `len`
